@@ -1,0 +1,77 @@
+# make run   - set up everything on a fresh machine, train if needed, start the assistant
+# make test  - the whole test suite (lint, unit, email, end-to-end, data validation, dialogue, NLU)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+INSTALLED := $(VENV)/.installed
+MODEL := models/mbc-guide.tar.gz
+TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help install train run shell actions test lint unit validate test-stories test-nlu bench data clean
+
+help:
+	@echo "make run    set up, train when data changed, and start the assistant"
+	@echo "make shell  chat in this terminal"
+	@echo "make test   run the whole test suite"
+	@echo "make bench  print the performance and accuracy figures"
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@PYTHON=$$(scripts/find_python.sh) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYTHON"; "$$PYTHON" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip wheel
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+install: $(INSTALLED)
+
+$(MODEL): $(INSTALLED) $(TRAIN_INPUTS)
+	$(RASA) train --fixed-model-name mbc-guide --out models --quiet
+	@touch $@
+
+train: $(MODEL)
+
+data: $(INSTALLED)
+	$(PY) scripts/generate_nlu.py
+
+run: $(MODEL)
+	scripts/run.sh
+
+actions: $(INSTALLED)
+	SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055
+
+shell: $(MODEL)
+	@SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055 >/dev/null 2>&1 & \
+	trap "kill $$! 2>/dev/null" EXIT; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/black --check --quiet .
+
+unit: $(INSTALLED)
+	$(BIN)/pytest -q -m "not e2e"
+
+validate: $(INSTALLED)
+	$(RASA) data validate --fail-on-warnings --quiet
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --e2e --fail-on-prediction-errors --out results/core
+
+test-nlu: $(MODEL)
+	$(PY) bench/nlu_scores.py --model $(MODEL) --data tests/nlu/holdout.yml --min-f1 0.95
+
+test: lint unit validate $(MODEL)
+	$(BIN)/pytest -q -m e2e
+	$(MAKE) --no-print-directory test-stories
+	$(MAKE) --no-print-directory test-nlu
+
+bench: $(MODEL)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf models results .pytest_cache logs outbox

@@ -1,0 +1,689 @@
+"""Custom actions: thin classes that read the tracker, call the plain modules, and answer.
+
+The logic lives in actions/profile_state.py, actions/guide.py, actions/content/, actions/mailer.py
+and actions/email_address.py; every sentence lives in domain.yml.
+Action objects are shared by all conversations: they keep no state on ``self``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import guide as guide_store
+from actions.content import (
+    Family,
+    Item,
+    Profile,
+    catalog,
+    next_question,
+    recommend,
+    unknown_facts,
+)
+from actions.email_address import extract_email, validate_email
+from actions.mailer import GuideEntry, MailSettings, compose_guide_email, deliver_async
+from actions.profile_state import (
+    PROFILE_SLOTS,
+    YES_NO_ANSWERS,
+    ProfileUpdate,
+    answer_yes_no,
+    describe,
+    join_words,
+    mark_unknown,
+    profile_slots,
+    update_from_entities,
+    wording,
+)
+from actions.safety import classify_danger
+
+logger = logging.getLogger(__name__)
+
+PROFILE_QUESTIONS = ("hr", "pr", "her2", "menopause", "prior_hormone", "spread")
+OFFER_PREFIX = "offer:"
+LONG_MESSAGE = 2000
+
+# Which field of the content answers which question intent, and how to name it when missing.
+QUESTION_FIELDS = {
+    "ask_what_is": ("what_is", "utter_answer_what_is", "what it is"),
+    "ask_how_given": ("how_given", "utter_answer_how_given", "how it is given"),
+    "ask_side_effects": ("side_effects", "utter_answer_side_effects", "the side effects"),
+    "ask_who_for": ("who_for", "utter_answer_who_for", "who it is for"),
+    "ask_how_works": ("how_it_works", "utter_answer_how_works", "how it works"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared steps
+
+
+def current_slots(tracker: Tracker) -> Dict[str, Any]:
+    """All slot values of the conversation."""
+    return dict(tracker.current_slot_values())
+
+
+def entities_of(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Entities of the latest user message."""
+    return list(tracker.latest_message.get("entities") or [])
+
+
+def latest_text(tracker: Tracker) -> str:
+    """Text of the latest user message."""
+    return str(tracker.latest_message.get("text") or "")
+
+
+def entity_values(tracker: Tracker, name: str) -> List[str]:
+    """Values of one entity type in the latest message, in order."""
+    return [str(e.get("value")) for e in entities_of(tracker) if e.get("entity") == name]
+
+
+def set_slots(values: Dict[str, Any]) -> List[EventType]:
+    """SlotSet events for a mapping."""
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+def display_name(topic: Family | Item) -> str:
+    """Name of a treatment with its brand names: "trastuzumab (Herceptin)"."""
+    brands = getattr(topic, "brands", ())
+    return f"{topic.name} ({', '.join(brands)})" if brands else topic.name
+
+
+def capitalised(text: str) -> str:
+    """First letter upper case, the rest untouched (keeps "HER2" and brand names)."""
+    return text[:1].upper() + text[1:]
+
+
+def ask_profile_question(dispatcher: CollectingDispatcher, question: str) -> List[EventType]:
+    """Ask one profile question and remember that it is waiting for an answer."""
+    dispatcher.utter_message(response=f"utter_ask_{question}")
+    return [SlotSet("pending", question)]
+
+
+def reprompt_pending(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> None:
+    """After a side question, bring the person back to the profile question they were on."""
+    pending = slots.get("pending")
+    if pending in PROFILE_QUESTIONS:
+        dispatcher.utter_message(response="utter_back_to_profile")
+        dispatcher.utter_message(response=f"utter_ask_{pending}")
+
+
+def continue_profile(
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], update: ProfileUpdate
+) -> List[EventType]:
+    """Say what was understood, then ask the next needed question or show the options."""
+    events = set_slots(update.values)
+    merged = {**slots, **update.values}
+    for fact in update.changed:
+        if merged.get(fact) in ("unknown", ["unknown"]):
+            explain_unknown(dispatcher, fact)
+    known_changes = [f for f in update.changed if merged.get(f) not in (None, "unknown")]
+    if update.corrected:
+        dispatcher.utter_message(
+            response="utter_profile_corrected", facts=describe(merged, only=update.corrected)
+        )
+    elif known_changes:
+        dispatcher.utter_message(
+            response="utter_profile_noted", facts=describe(merged, only=known_changes)
+        )
+    question = next_question(Profile.from_slots(profile_slots(merged)))
+    if question:
+        return events + ask_profile_question(dispatcher, question)
+    if update.changed or not slots.get("options_shown"):
+        return events + show_options(dispatcher, merged)
+    return events + [SlotSet("pending", None)]
+
+
+def explain_unknown(dispatcher: CollectingDispatcher, fact: str) -> None:
+    """Explain the test behind a fact the person doesn't know, and what each result opens up."""
+    key = {"er": "hormone_receptors", "pr": "hormone_receptors", "hr": "hormone_receptors"}.get(
+        fact, fact
+    )
+    explanation = catalog().tests.get(key)
+    if explanation:
+        dispatcher.utter_message(response="utter_unknown_result", explanation=explanation)
+
+
+def results_question() -> str:
+    """The general guide question about test results ("What are my ER, PR and HER2 results?")."""
+    for question in catalog().general_questions:
+        if "HER2" in question:
+            return question
+    return catalog().general_questions[0]
+
+
+def show_options(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> List[EventType]:
+    """List the treatment families that fit the profile, why, and the medicines in each."""
+    content = catalog()
+    profile = Profile.from_slots(profile_slots(slots))
+    options = recommend(profile)
+    dispatcher.utter_message(
+        response="utter_options_intro", facts=describe(slots), count=len(options)
+    )
+    phrases = wording()
+    for number, option in enumerate(options, 1):
+        family = content.family(option.family)
+        item_texts = []
+        for choice in option.items:
+            text = display_name(content.item(choice.item))
+            item_texts.append(f"{text} {choice.note}".strip() if choice.note else text)
+        items = phrases["option_items"].format(items=join_words(item_texts)) if item_texts else ""
+        if option.depends_on:
+            labels = [phrases["depends_labels"].get(f, f) for f in option.depends_on]
+            items += phrases["option_depends"].format(facts=join_words(labels))
+        dispatcher.utter_message(
+            response="utter_option_family",
+            number=number,
+            family_name=capitalised(family.name),
+            reason=content.reasons.get(option.reason, ""),
+            items=items,
+        )
+    example = content.family(options[0].family).name if options else "chemotherapy"
+    buttons = [
+        {
+            "title": phrases["option_button"].format(family=content.family(o.family).name),
+            "payload": f'/ask_what_is{{"treatment":"{o.family}"}}',
+        }
+        for o in options
+    ]
+    dispatcher.utter_message(response="utter_options_next", example=example, buttons=buttons)
+    events: List[EventType] = [SlotSet("options_shown", True), SlotSet("pending", None)]
+    unknown = unknown_facts(profile)
+    question = results_question()
+    guide = guide_store.normalise_entries(slots.get("guide"))
+    if {"hormone_receptors", "her2"} & set(unknown) and not guide_store.contains(guide, question):
+        dispatcher.utter_message(response="utter_offer_results_question", question=question)
+        events[-1] = SlotSet("pending", OFFER_PREFIX + question)
+    return events
+
+
+def add_to_guide(
+    dispatcher: CollectingDispatcher,
+    slots: Dict[str, Any],
+    question: str,
+    family: str | None,
+) -> List[EventType]:
+    """Add one question to the guide and read it back."""
+    entries = guide_store.normalise_entries(slots.get("guide"))
+    if len(entries) >= guide_store.MAX_GUIDE_SIZE:
+        dispatcher.utter_message(response="utter_guide_full")
+        return []
+    entries, added = guide_store.add_questions(entries, [question], family)
+    if not added:
+        dispatcher.utter_message(response="utter_guide_question_already", question=question)
+        return []
+    dispatcher.utter_message(response="utter_guide_added_question", question=question)
+    return [SlotSet("guide", entries)]
+
+
+def resolve_topic(tracker: Tracker, slots: Dict[str, Any]) -> tuple[Any | None, str | None]:
+    """The treatment or medicine a question is about: (topic, unresolved name).
+
+    Uses the drug or treatment named in the message, else the one talked about last.
+    """
+    content = catalog()
+    for name in entity_values(tracker, "drug") + entity_values(tracker, "treatment"):
+        topic = content.find(name)
+        if topic is not None:
+            return topic, None
+        return None, name
+    last = slots.get("last_topic")
+    if last:
+        return content.find(last), None
+    return None, None
+
+
+async def send_guide(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> List[EventType]:
+    """Compose and send the guide without blocking the action server; keep it if sending fails."""
+    address = slots.get("email_address")
+    entries = guide_store.normalise_entries(slots.get("guide"))
+    if not address:
+        dispatcher.utter_message(response="utter_ask_email")
+        return [SlotSet("pending", "email_address")]
+    if not entries:
+        dispatcher.utter_message(response="utter_email_guide_empty")
+        return [SlotSet("pending", None)]
+    try:
+        settings = MailSettings.from_env()
+        message = compose_guide_email(
+            address, [GuideEntry(family=e["family"], text=e["text"]) for e in entries], settings
+        )
+        result = await deliver_async(message, settings)
+    except Exception:  # a broken mail configuration must not lose the guide
+        logger.exception("Could not prepare or send the guide email")
+        dispatcher.utter_message(response="utter_email_failed")
+        return [SlotSet("pending", None)]
+    if not result.sent:
+        logger.warning("Guide email not sent: %s", result.error)
+        dispatcher.utter_message(response="utter_email_failed")
+        return [SlotSet("pending", None)]
+    if result.via == "outbox":
+        dispatcher.utter_message(response="utter_email_saved_outbox", path=result.path)
+    else:
+        dispatcher.utter_message(response="utter_email_sent", address=address)
+    # The address is used for sending only.
+    return [SlotSet("pending", None), SlotSet("email_address", None)]
+
+
+def take_email_address(
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], text: str
+) -> List[EventType]:
+    """Read an address from typed or spoken text, check it, and ask for a yes before sending."""
+    entries = guide_store.normalise_entries(slots.get("guide"))
+    if not entries:
+        dispatcher.utter_message(response="utter_email_guide_empty")
+        return [SlotSet("pending", None)]
+    if "\n" in text.strip() or "\r" in text.strip():
+        # A line break in an address field is how header injection starts: refuse it whole.
+        dispatcher.utter_message(response="utter_email_problem_line_break")
+        return [SlotSet("pending", "email_address")]
+    candidate = extract_email(text)
+    if not candidate:
+        dispatcher.utter_message(response="utter_email_no_address")
+        return [SlotSet("pending", "email_address")]
+    check = validate_email(candidate)
+    if not check.ok:
+        dispatcher.utter_message(
+            response=f"utter_email_problem_{check.problem or 'invalid'}", address=candidate
+        )
+        return [SlotSet("pending", "email_address")]
+    dispatcher.utter_message(
+        response="utter_confirm_email", count=len(entries), address=check.address
+    )
+    return [SlotSet("email_address", check.address), SlotSet("pending", "confirm_email")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions
+
+
+class ActionUpdateProfile(Action):
+    """Take profile facts from the message (any order, several at once, corrections)."""
+
+    def name(self) -> str:
+        return "action_update_profile"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        update = update_from_entities(slots, entities_of(tracker))
+        if update.empty and tracker.latest_message.get("intent", {}).get("name") == (
+            "inform_profile"
+        ):
+            dispatcher.utter_message(response="utter_profile_nothing_new")
+        return continue_profile(dispatcher, slots, update)
+
+
+class ActionHandleAnswer(Action):
+    """Read "yes", "no", "I don't know", a number or an address as the answer it is.
+
+    The question waiting for an answer (slot ``pending``) gives the short reply its meaning.
+    """
+
+    def name(self) -> str:
+        return "action_handle_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        pending = slots.get("pending") or ""
+        intent = tracker.latest_message.get("intent", {}).get("name") or ""
+        text = latest_text(tracker)
+
+        # Facts said along with the answer ("yes, ER positive") count first.
+        update = update_from_entities(slots, entities_of(tracker))
+        if intent == "dont_know":
+            facts = entity_values(tracker, "fact")
+            if facts:
+                update = mark_unknown(slots, facts)
+            elif pending in PROFILE_QUESTIONS:
+                update = answer_yes_no(slots, pending, intent)
+        elif pending in YES_NO_ANSWERS and update.empty and intent in ("affirm", "deny"):
+            update = answer_yes_no(slots, pending, intent)
+        elif pending == "spread" and update.empty and intent in ("affirm", "deny"):
+            if intent == "affirm":
+                dispatcher.utter_message(response="utter_ask_spread_where")
+                return []
+            update = answer_yes_no(slots, pending, "dont_know")
+        if not update.empty:
+            return continue_profile(dispatcher, slots, update)
+
+        if pending == "confirm_email":
+            if intent == "affirm":
+                return await send_guide(dispatcher, slots)
+            if intent == "deny":
+                dispatcher.utter_message(response="utter_email_ask_again")
+                return [SlotSet("pending", "email_address"), SlotSet("email_address", None)]
+        if pending == "confirm_clear":
+            if intent == "affirm":
+                dispatcher.utter_message(response="utter_guide_cleared")
+                return [SlotSet("guide", []), SlotSet("pending", None)]
+            dispatcher.utter_message(response="utter_guide_kept")
+            return [SlotSet("pending", None)]
+        if pending.startswith(OFFER_PREFIX):
+            if intent == "affirm":
+                question = pending[len(OFFER_PREFIX) :]
+                return add_to_guide(dispatcher, slots, question, "general") + [
+                    SlotSet("pending", None)
+                ]
+            if intent == "deny":
+                dispatcher.utter_message(response="utter_ok")
+                return [SlotSet("pending", None)]
+        if pending == "remove_which" and intent == "inform_number":
+            return remove_from_guide(dispatcher, slots, text)
+        if intent == "inform_email" or pending == "email_address":
+            return take_email_address(dispatcher, slots, text)
+        if pending in PROFILE_QUESTIONS:
+            reprompt_pending(dispatcher, slots)
+            return []
+        dispatcher.utter_message(response="utter_what_next")
+        return [SlotSet("pending", None)]
+
+
+class ActionShowOptions(Action):
+    """Show the treatments that fit, or ask what is still needed first."""
+
+    def name(self) -> str:
+        return "action_show_options"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        update = update_from_entities(slots, entities_of(tracker))
+        merged = {**slots, **update.values}
+        question = next_question(Profile.from_slots(profile_slots(merged)))
+        if question:
+            if update.empty:
+                dispatcher.utter_message(response="utter_options_need_profile")
+            return continue_profile(dispatcher, slots, update)
+        return set_slots(update.values) + show_options(dispatcher, merged)
+
+
+class ActionAnswerQuestion(Action):
+    """Answer what a treatment is, how it works, how it is given, side effects, who it is for."""
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        intent = tracker.latest_message.get("intent", {}).get("name") or "ask_what_is"
+        field, response, topic_words = QUESTION_FIELDS.get(intent, QUESTION_FIELDS["ask_what_is"])
+        topic, unresolved = resolve_topic(tracker, slots)
+        if topic is None:
+            if unresolved:
+                dispatcher.utter_message(response="utter_unknown_topic", name=unresolved)
+            else:
+                dispatcher.utter_message(response="utter_which_topic")
+            reprompt_pending(dispatcher, slots)
+            return []
+        name = display_name(topic)
+        text = getattr(topic, field, "")
+        if text:
+            dispatcher.utter_message(response=response, name=capitalised(name), text=text)
+        else:
+            dispatcher.utter_message(
+                response="utter_answer_not_on_page", topic=topic_words, name=name
+            )
+        content = catalog()
+        if isinstance(topic, Family) and intent == "ask_what_is" and topic.item_keys:
+            names = [display_name(content.item(key)) for key in topic.item_keys]
+            dispatcher.utter_message(response="utter_answer_family_items", items=join_words(names))
+        family = topic if isinstance(topic, Family) else content.family(topic.family)
+        if slots.get("pending") not in PROFILE_QUESTIONS:
+            dispatcher.utter_message(response="utter_offer_save_family", family_name=family.name)
+        reprompt_pending(dispatcher, slots)
+        return [SlotSet("last_topic", topic.key)]
+
+
+class ActionGuideAddFamily(Action):
+    """Save a treatment family's doctor questions ("save the hormone therapy questions")."""
+
+    def name(self) -> str:
+        return "action_guide_add_family"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        topic, _ = resolve_topic(tracker, slots)
+        if topic is None:
+            dispatcher.utter_message(response="utter_guide_which_family")
+            return []
+        content = catalog()
+        family = topic if isinstance(topic, Family) else content.family(topic.family)
+        entries = guide_store.normalise_entries(slots.get("guide"))
+        entries, added = guide_store.add_questions(entries, family.doctor_questions, family.key)
+        if added:
+            dispatcher.utter_message(
+                response="utter_guide_added_family",
+                count=len(added),
+                family_name=family.name,
+                total=len(entries),
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_guide_family_already", family_name=family.name, total=len(entries)
+            )
+        reprompt_pending(dispatcher, slots)
+        return [SlotSet("guide", entries), SlotSet("last_topic", family.key)]
+
+
+class ActionGuideAddQuestion(Action):
+    """Save a question in the person's own words ("add: can I still travel during chemo?")."""
+
+    def name(self) -> str:
+        return "action_guide_add_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        question = guide_store.extract_own_question(latest_text(tracker))
+        if not question:
+            dispatcher.utter_message(response="utter_guide_ask_own_question")
+            return []
+        events = add_to_guide(dispatcher, slots, question, None)
+        reprompt_pending(dispatcher, slots)
+        return events
+
+
+class ActionGuideRead(Action):
+    """Read the guide back, numbered."""
+
+    def name(self) -> str:
+        return "action_guide_read"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        entries = guide_store.normalise_entries(slots.get("guide"))
+        if not entries:
+            dispatcher.utter_message(response="utter_guide_empty")
+        else:
+            dispatcher.utter_message(
+                response="utter_guide_read",
+                count=len(entries),
+                questions=guide_store.numbered(entries),
+            )
+        reprompt_pending(dispatcher, slots)
+        return []
+
+
+def remove_from_guide(
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], text: str
+) -> List[EventType]:
+    """Remove the question the person names by position, or ask which one."""
+    entries = guide_store.normalise_entries(slots.get("guide"))
+    if not entries:
+        dispatcher.utter_message(response="utter_guide_empty")
+        return [SlotSet("pending", None)]
+    index = guide_store.parse_position(text, len(entries))
+    if index is None and len(entries) == 1:
+        index = 0
+    if index is None:
+        dispatcher.utter_message(
+            response="utter_guide_read", count=len(entries), questions=guide_store.numbered(entries)
+        )
+        dispatcher.utter_message(response="utter_guide_which_remove", count=len(entries))
+        return [SlotSet("pending", "remove_which")]
+    entries, removed = guide_store.remove_at(entries, index)
+    dispatcher.utter_message(
+        response="utter_guide_removed", question=removed["text"], total=len(entries)
+    )
+    return [SlotSet("guide", entries), SlotSet("pending", None)]
+
+
+class ActionGuideRemove(Action):
+    """Remove one question ("remove the second one")."""
+
+    def name(self) -> str:
+        return "action_guide_remove"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        return remove_from_guide(dispatcher, current_slots(tracker), latest_text(tracker))
+
+
+class ActionGuideClear(Action):
+    """Ask before clearing the whole guide."""
+
+    def name(self) -> str:
+        return "action_guide_clear"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        entries = guide_store.normalise_entries(current_slots(tracker).get("guide"))
+        if not entries:
+            dispatcher.utter_message(response="utter_guide_empty")
+            return [SlotSet("pending", None)]
+        dispatcher.utter_message(response="utter_guide_confirm_clear", count=len(entries))
+        return [SlotSet("pending", "confirm_clear")]
+
+
+class ActionEmailGuide(Action):
+    """Start sending the guide: take the address from the message or ask for it."""
+
+    def name(self) -> str:
+        return "action_email_guide"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        if not guide_store.normalise_entries(slots.get("guide")):
+            dispatcher.utter_message(response="utter_email_guide_empty")
+            return [SlotSet("pending", None)]
+        text = latest_text(tracker)
+        if extract_email(text):
+            return take_email_address(dispatcher, slots, text)
+        dispatcher.utter_message(response="utter_ask_email")
+        return [SlotSet("pending", "email_address")]
+
+
+class ActionSources(Action):
+    """Say where the information comes from and how old it is."""
+
+    def name(self) -> str:
+        return "action_sources"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        content = catalog()
+        dispatcher.utter_message(
+            response="utter_sources",
+            title=content.page_title,
+            publisher=content.publisher,
+            reviewer=content.reviewed_by,
+            date=content.review_date_text,
+            sources="; ".join(content.sources_text()),
+        )
+        reprompt_pending(dispatcher, current_slots(tracker))
+        return []
+
+
+class ActionPersonalAdvice(Action):
+    """No personal advice: explain, point to the care team, offer the question for the guide."""
+
+    def name(self) -> str:
+        return "action_personal_advice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        dispatcher.utter_message(response="utter_no_personal_advice")
+        topic, _ = resolve_topic(tracker, {})
+        events: List[EventType] = []
+        if topic is not None and topic.what_is:
+            dispatcher.utter_message(
+                response="utter_answer_what_is",
+                name=capitalised(display_name(topic)),
+                text=topic.what_is,
+            )
+            events.append(SlotSet("last_topic", topic.key))
+        question = guide_store.extract_own_question(latest_text(tracker)[:200])
+        if question and slots.get("pending") not in PROFILE_QUESTIONS:
+            dispatcher.utter_message(response="utter_offer_advice_question", question=question)
+            events.append(SlotSet("pending", OFFER_PREFIX + question))
+        else:
+            reprompt_pending(dispatcher, slots)
+        return events
+
+
+class ActionReprompt(Action):
+    """Bring the person back to the profile question they were answering, if any."""
+
+    def name(self) -> str:
+        return "action_reprompt"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        reprompt_pending(dispatcher, current_slots(tracker))
+        return []
+
+
+class ActionDefaultFallback(Action):
+    """When the model is unsure: safety first, then an address we were waiting for, then help."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        slots = current_slots(tracker)
+        text = latest_text(tracker)
+        danger = classify_danger(text)
+        if danger:
+            dispatcher.utter_message(response=f"utter_{danger}")
+            return []
+        if not text.strip() or not any(ch.isalnum() for ch in text):
+            dispatcher.utter_message(response="utter_empty_message")
+            reprompt_pending(dispatcher, slots)
+            return []
+        if slots.get("pending") == "email_address" or (
+            slots.get("pending") == "confirm_email" and extract_email(text)
+        ):
+            return take_email_address(dispatcher, slots, text)
+        if len(text) > LONG_MESSAGE:
+            dispatcher.utter_message(response="utter_message_too_long")
+        else:
+            dispatcher.utter_message(response="utter_default")
+        reprompt_pending(dispatcher, slots)
+        return []
+
+
+__all__ = [name for name in dir() if name.startswith("Action")] + ["PROFILE_SLOTS"]

@@ -1,0 +1,364 @@
+"""Compose and deliver the Doctor Discussion Guide email.
+
+No Rasa imports: the email action calls these functions, and they are tested against a real
+local SMTP server. With no SMTP_HOST the message is written as an .eml file under the outbox
+folder, so the assistant works with no credentials at all (the embedded default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import smtplib
+import ssl
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from dotenv import dotenv_values, find_dotenv
+
+from actions.content.catalog import Catalog, catalog
+from actions.email_address import validate_email
+
+__all__ = [
+    "DeliveryResult",
+    "GENERAL_GROUP",
+    "GuideEntry",
+    "MailSettings",
+    "compose_guide_email",
+    "deliver",
+    "deliver_async",
+]
+
+logger = logging.getLogger(__name__)
+
+# Fixed wording of the email. Kept here (not in the content YAML) so this module does not clash
+# with the content author's files; the lead may move these strings into the content module.
+SUBJECT = "Your Doctor Discussion Guide"
+INTRO = "Here are the questions you saved to ask your care team at your next visit."
+GENERAL_TITLE = "Questions for any treatment"
+OWN_TITLE = "Your own questions"
+SOURCES_TITLE = "Where this information comes from"
+
+# GuideEntry.family value for the general questions (catalog().general_questions).
+GENERAL_GROUP = "general"
+
+_SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Error texts are shown in logs and may be spoken: keep them short.
+_MAX_ERROR = 200
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How to send mail. Built from the environment with :meth:`from_env`.
+
+    host None means "no mail server": messages go to ``outbox_dir`` as .eml files.
+    ca_file (SMTP_CA_FILE, optional) adds a private certificate authority for TLS; certificate
+    and host name checks always stay on.
+    """
+
+    host: str | None = None
+    port: int = 25
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never printed in logs
+    security: str = "none"
+    mail_from: str = "guide@localhost"
+    outbox_dir: Path = Path("outbox")
+    timeout: float = 15.0
+    ca_file: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> MailSettings:
+        """Read SMTP_*, MAIL_FROM, OUTBOX_DIR and SMTP_TIMEOUT.
+
+        With ``environ`` None, the process environment is used, completed by a ``.env`` file
+        (found from the working folder upwards, else at the project root); real environment
+        variables win over the file. Empty values count as unset. Raises ValueError with a clear
+        message for an unknown SMTP_SECURITY or a non-numeric port or timeout.
+        """
+        if environ is None:
+            environ = {**_dotenv_values(), **os.environ}
+
+        def get(name: str) -> str | None:
+            value = environ.get(name)
+            if value is None or not value.strip():
+                return None
+            return value.strip()
+
+        host = get("SMTP_HOST")
+        security = (get("SMTP_SECURITY") or "none").lower()
+        if security not in _SECURITY_PORTS:
+            raise ValueError(
+                f"SMTP_SECURITY must be one of none, starttls or tls (got {security!r})."
+            )
+        port_text = get("SMTP_PORT")
+        if port_text is None:
+            port = _SECURITY_PORTS[security]
+        else:
+            try:
+                port = int(port_text)
+            except ValueError:
+                raise ValueError(f"SMTP_PORT must be a number (got {port_text!r}).") from None
+            if not 0 < port < 65536:
+                raise ValueError(f"SMTP_PORT must be between 1 and 65535 (got {port}).")
+        timeout_text = get("SMTP_TIMEOUT")
+        try:
+            timeout = float(timeout_text) if timeout_text is not None else 15.0
+        except ValueError:
+            raise ValueError(
+                f"SMTP_TIMEOUT must be a number of seconds (got {timeout_text!r})."
+            ) from None
+        if timeout <= 0:
+            raise ValueError(f"SMTP_TIMEOUT must be more than 0 seconds (got {timeout}).")
+        # The password is kept as written: spaces can be part of it.
+        password = environ.get("SMTP_PASSWORD") or None
+        return cls(
+            host=host,
+            port=port,
+            username=get("SMTP_USERNAME"),
+            password=password,
+            security=security,
+            mail_from=get("MAIL_FROM") or "guide@localhost",
+            outbox_dir=Path(get("OUTBOX_DIR") or "outbox"),
+            timeout=timeout,
+            ca_file=get("SMTP_CA_FILE"),
+        )
+
+
+@dataclass(frozen=True)
+class GuideEntry:
+    """One question in the guide.
+
+    family: a treatment family key, GENERAL_GROUP for the general questions, or None for a
+    question the person wrote themselves.
+    """
+
+    family: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to a message.
+
+    sent: True when the message was handed over: accepted by the SMTP server (via "smtp") or
+    written to the outbox folder (via "outbox", with ``path``). False with a short ``error``
+    otherwise; delivery never raises.
+    """
+
+    sent: bool
+    via: str
+    path: str | None = None
+    error: str | None = None
+
+
+def compose_guide_email(
+    to: str,
+    entries: Sequence[GuideEntry],
+    settings: MailSettings,
+    *,
+    content: Catalog | None = None,
+) -> EmailMessage:
+    """Build the guide email: plain text and an HTML alternative with the same content.
+
+    Questions are grouped by treatment family (catalog order), then the general questions, then
+    the person's own questions, numbered 1..n across the whole guide; then the disclaimer, the
+    review date and the sources. All text is HTML-escaped in the HTML part. Raises ValueError when
+    ``to`` is not a single valid address or when there is no question to send.
+    """
+    check = validate_email(to)
+    if not check.ok:
+        raise ValueError(f"Recipient address refused ({check.problem}).")
+    content = content or catalog()
+    groups = _group_entries(entries, content)
+    if not groups:
+        raise ValueError("The guide has no questions to send.")
+
+    reviewed = f"Reviewed {content.review_date_text} by {content.reviewed_by}"
+    sources = list(content.sources_text())
+
+    message = EmailMessage()
+    message["Subject"] = SUBJECT
+    message["From"] = settings.mail_from
+    message["To"] = check.address
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Message-ID"] = make_msgid(domain=_domain_of(settings.mail_from))
+    message.set_content(_plain_body(groups, content.disclaimer, reviewed, sources))
+    message.add_alternative(
+        _html_body(groups, content.disclaimer, reviewed, sources), subtype="html"
+    )
+    return message
+
+
+def deliver(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
+    """Send ``message`` by SMTP when a host is set, else write it to the outbox folder.
+
+    Blocking; use :func:`deliver_async` from the action server. Never raises: a failure is
+    returned as ``DeliveryResult(sent=False, error=...)``.
+    """
+    if settings.host:
+        return _deliver_smtp(message, settings)
+    return _deliver_outbox(message, settings)
+
+
+async def deliver_async(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
+    """Run :func:`deliver` in a worker thread so the action server's event loop keeps serving."""
+    return await asyncio.to_thread(deliver, message, settings)
+
+
+# --- composing ------------------------------------------------------------------------------
+
+
+def _group_entries(entries: Sequence[GuideEntry], content: Catalog) -> list[tuple[str, list[str]]]:
+    """Group question texts under titles, in family order, dropping blanks and repeats."""
+    family_titles = {family.key: _sentence_case(family.name) for family in content.families}
+    order = [family.key for family in content.families] + [GENERAL_GROUP, None]
+    titles: dict[str | None, str] = {
+        **family_titles,
+        GENERAL_GROUP: GENERAL_TITLE,
+        None: OWN_TITLE,
+    }
+    buckets: dict[str | None, list[str]] = {key: [] for key in order}
+    seen: set[tuple[str | None, str]] = set()
+    for entry in entries:
+        text = " ".join(entry.text.split())
+        if not text:
+            continue
+        # An unknown family key still reaches the person, among the general questions.
+        key = entry.family if entry.family in buckets else GENERAL_GROUP
+        marker = (key, text.casefold())
+        if marker in seen:
+            continue
+        seen.add(marker)
+        buckets[key].append(text)
+    return [(titles[key], buckets[key]) for key in order if buckets[key]]
+
+
+def _plain_body(
+    groups: list[tuple[str, list[str]]], disclaimer: str, reviewed: str, sources: list[str]
+) -> str:
+    lines = [SUBJECT, "", INTRO, ""]
+    number = 0
+    for title, questions in groups:
+        lines.append(title)
+        for question in questions:
+            number += 1
+            lines.append(f"{number}. {question}")
+        lines.append("")
+    lines.extend([disclaimer, "", reviewed + ".", "", SOURCES_TITLE + ":"])
+    lines.extend(f"- {source}" for source in sources)
+    return "\n".join(lines) + "\n"
+
+
+def _html_body(
+    groups: list[tuple[str, list[str]]], disclaimer: str, reviewed: str, sources: list[str]
+) -> str:
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        '<head><meta charset="utf-8">',
+        f"<title>{esc(SUBJECT)}</title></head>",
+        '<body style="font-family: sans-serif; font-size: 16px; line-height: 1.5; color: #111;">',
+        f"<h1>{esc(SUBJECT)}</h1>",
+        f"<p>{esc(INTRO)}</p>",
+    ]
+    number = 1
+    for title, questions in groups:
+        parts.append(f"<h2>{esc(title)}</h2>")
+        # start= keeps one numbering across groups, the same as in the plain text.
+        parts.append(f'<ol start="{number}">')
+        parts.extend(f"<li>{esc(question)}</li>" for question in questions)
+        parts.append("</ol>")
+        number += len(questions)
+    parts.append(f"<p>{esc(disclaimer)}</p>")
+    parts.append(f"<p>{esc(reviewed)}.</p>")
+    parts.append(f"<h2>{esc(SOURCES_TITLE)}</h2>")
+    parts.append("<ul>")
+    parts.extend(f"<li>{esc(source)}</li>" for source in sources)
+    parts.append("</ul>")
+    parts.append("</body>")
+    parts.append("</html>")
+    return "\n".join(parts) + "\n"
+
+
+def _sentence_case(name: str) -> str:
+    """Capitalise a family name for a heading: family names are lower case for mid-sentence."""
+    return name[:1].upper() + name[1:]
+
+
+def _domain_of(address: str) -> str:
+    """Domain for the Message-ID; avoids make_msgid's slow host name look-up."""
+    domain = address.rpartition("@")[2].strip(" >")
+    return domain or "localhost"
+
+
+# --- delivering -----------------------------------------------------------------------------
+
+
+def _deliver_smtp(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
+    assert settings.host is not None
+    try:
+        context = ssl.create_default_context(cafile=settings.ca_file)
+        client: smtplib.SMTP
+        if settings.security == "tls":
+            client = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=settings.timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        with client:
+            client.ehlo_or_helo_if_needed()
+            if settings.security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if settings.username:
+                client.login(settings.username, settings.password or "")
+            refused = client.send_message(message)
+    except smtplib.SMTPAuthenticationError as exc:
+        return _failed("smtp", f"the mail server refused the login ({exc.smtp_code})")
+    except smtplib.SMTPRecipientsRefused:
+        return _failed("smtp", "the mail server refused the address")
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
+        # OSError covers refused connections, time-outs and certificate errors (ssl.SSLError).
+        return _failed("smtp", f"{type(exc).__name__}: {exc}")
+    if refused:
+        return _failed("smtp", "the mail server refused the address")
+    logger.info("Guide email accepted by the mail server.")
+    return DeliveryResult(sent=True, via="smtp")
+
+
+def _deliver_outbox(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    path = Path(settings.outbox_dir) / f"{stamp}-{uuid.uuid4().hex}.eml"
+    try:
+        # The guide holds health information: only the owner may read the folder and files.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(message.as_bytes())
+    except OSError as exc:
+        return _failed("outbox", f"{type(exc).__name__}: {exc}")
+    logger.info("Guide email written to the outbox: %s", path)
+    return DeliveryResult(sent=True, via="outbox", path=str(path))
+
+
+def _failed(via: str, reason: str) -> DeliveryResult:
+    reason = " ".join(reason.split())[:_MAX_ERROR]
+    logger.warning("Guide email not delivered via %s: %s", via, reason)
+    return DeliveryResult(sent=False, via=via, error=reason)
+
+
+def _dotenv_values() -> dict[str, str]:
+    """Values from the nearest .env file, or {} when there is none."""
+    path = find_dotenv(usecwd=True) or str(_PROJECT_ROOT / ".env")
+    if not Path(path).is_file():
+        return {}
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}

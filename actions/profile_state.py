@@ -1,0 +1,203 @@
+"""What the person has told us about their cancer: reading entities and answers into slot values.
+
+Plain module (no Rasa imports) so the rules are tested without a Rasa server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+PROFILE_SLOTS = ("er", "pr", "hr", "her2", "menopause", "prior_hormone", "spread")
+STATUS_ENTITIES = {"er_status": "er", "pr_status": "pr", "hr_status": "hr", "her2_status": "her2"}
+SPREAD_SITES = ("bones", "brain", "liver", "lungs", "other")
+
+# What "yes" and "no" mean as an answer to each profile question.
+YES_NO_ANSWERS: dict[str, tuple[str, str]] = {
+    "hr": ("positive", "negative"),
+    "er": ("positive", "negative"),
+    "pr": ("positive", "negative"),
+    "her2": ("positive", "negative"),
+    "menopause": ("post", "pre"),
+    "prior_hormone": ("yes", "no"),
+}
+
+# Entity "fact" values from "I don't know my HER2 status" -> the slot that becomes unknown.
+FACT_TO_SLOT = {
+    "er": "er",
+    "pr": "pr",
+    "hr": "hr",
+    "her2": "her2",
+    "menopause": "menopause",
+    "prior_hormone": "prior_hormone",
+    "spread": "spread",
+}
+
+_STATUS_VALUES = {"positive", "negative", "unknown"}
+_MENOPAUSE_VALUES = {"post", "pre", "unknown"}
+_PRIOR_VALUES = {"yes", "no", "unknown"}
+
+
+@dataclass
+class ProfileUpdate:
+    """Slot values to set, and the facts that changed value (for read-back and corrections)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)
+
+    def set(self, current: Mapping[str, Any], slot: str, value: Any) -> None:
+        """Record ``slot = value`` if it differs from what is already known."""
+        before = self.values.get(slot, current.get(slot))
+        if before == value:
+            return
+        self.values[slot] = value
+        if slot not in self.changed:
+            self.changed.append(slot)
+        if before not in (None, [], "unknown", ["unknown"]) and slot not in self.corrected:
+            self.corrected.append(slot)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing new was learned."""
+        return not self.changed
+
+
+def _spread_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)]
+
+
+def update_from_entities(
+    current: Mapping[str, Any], entities: Iterable[Mapping[str, Any]]
+) -> ProfileUpdate:
+    """Turn extracted entities into profile slot values.
+
+    Several facts in one message are all taken; a new status for a fact already known is a
+    correction. Spread sites add up within a message and replace an "unknown" answer.
+    """
+    update = ProfileUpdate()
+    new_sites: list[str] = []
+    for entity in entities:
+        name = entity.get("entity")
+        value = str(entity.get("value", "")).lower()
+        if name in STATUS_ENTITIES and value in _STATUS_VALUES:
+            slot = STATUS_ENTITIES[name]
+            update.set(current, slot, value)
+            if slot == "hr":
+                # "Hormone receptor negative" means both ER and PR are negative.
+                if value == "negative":
+                    update.set(current, "er", "negative")
+                    update.set(current, "pr", "negative")
+        elif name == "subtype" and value == "triple_negative":
+            for slot in ("er", "pr", "hr", "her2"):
+                update.set(current, slot, "negative")
+        elif name == "menopause" and value in _MENOPAUSE_VALUES:
+            update.set(current, "menopause", value)
+        elif name == "prior_hormone" and value in _PRIOR_VALUES:
+            update.set(current, "prior_hormone", value)
+        elif name == "spread_site" and value in SPREAD_SITES and value not in new_sites:
+            new_sites.append(value)
+    if new_sites:
+        known = [s for s in _spread_list(current.get("spread")) if s in SPREAD_SITES]
+        merged = known + [s for s in new_sites if s not in known]
+        update.set(current, "spread", merged)
+    _reconcile_receptors(current, update)
+    return update
+
+
+def _reconcile_receptors(current: Mapping[str, Any], update: ProfileUpdate) -> None:
+    """Keep the overall hormone receptor answer consistent with ER and PR.
+
+    A correction of ER or PR ("actually it's ER positive") must not be shadowed by an older
+    "hormone receptor negative" answer.
+    """
+    merged = {**current, **update.values}
+    er, pr, hr = merged.get("er"), merged.get("pr"), merged.get("hr")
+    if "er" in update.changed or "pr" in update.changed:
+        if (er == "positive" or pr == "positive") and hr in ("negative", "unknown"):
+            update.set(current, "hr", None)
+        elif er == "negative" and pr == "negative" and hr in ("positive", "unknown"):
+            update.set(current, "hr", None)
+        elif hr == "negative" and (er != "negative" or pr != "negative"):
+            update.set(current, "hr", None)
+
+
+def answer_yes_no(current: Mapping[str, Any], question: str, intent: str) -> ProfileUpdate:
+    """Apply an affirm, deny or dont_know answer to the profile question that was asked."""
+    update = ProfileUpdate()
+    if intent == "dont_know":
+        update.set(current, question, ["unknown"] if question == "spread" else "unknown")
+    elif question in YES_NO_ANSWERS and intent in ("affirm", "deny"):
+        yes, no = YES_NO_ANSWERS[question]
+        update.set(current, question, yes if intent == "affirm" else no)
+        if question == "hr" and intent == "deny":
+            update.set(current, "er", "negative")
+            update.set(current, "pr", "negative")
+    return update
+
+
+def mark_unknown(current: Mapping[str, Any], facts: Iterable[str]) -> ProfileUpdate:
+    """Mark the named facts ("her2", "menopause", ...) as not known."""
+    update = ProfileUpdate()
+    for fact in facts:
+        slot = FACT_TO_SLOT.get(fact)
+        if slot:
+            update.set(current, slot, ["unknown"] if slot == "spread" else "unknown")
+    return update
+
+
+@lru_cache(maxsize=1)
+def wording() -> dict[str, Any]:
+    """Labels and phrase pieces from actions/content/wording.yml."""
+    path = Path(__file__).parent / "content" / "wording.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def join_words(words: list[str], conjunction: str | None = None) -> str:
+    """Join a list for reading: "a", "a and b", "a, b and c"."""
+    word = conjunction or wording()["and_word"]
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} {word} {words[-1]}"
+
+
+def describe(slots: Mapping[str, Any], only: Iterable[str] | None = None) -> str:
+    """Plain-language read-back of profile facts, e.g. "ER-positive, HER2-negative"."""
+    labels = wording()
+    wanted = list(only) if only is not None else list(PROFILE_SLOTS)
+    parts: list[str] = []
+    for slot in PROFILE_SLOTS:
+        if slot not in wanted:
+            continue
+        value = slots.get(slot)
+        if slot == "spread":
+            sites = _spread_list(value)
+            if sites == ["unknown"]:
+                parts.append(labels["spread_unknown"])
+            elif sites:
+                names = [labels["spread_sites"][s] for s in sites if s in labels["spread_sites"]]
+                parts.append(labels["spread_phrase"].format(sites=join_words(names)))
+            continue
+        if slot == "hr" and (slots.get("er") or slots.get("pr")) and value != "positive":
+            # ER and PR already say it; don't repeat "hormone receptor-negative".
+            if slots.get("er") == "negative" and slots.get("pr") == "negative":
+                continue
+        label = labels["facts"].get(slot, {}).get(str(value)) if value is not None else None
+        if label:
+            parts.append(label)
+    return ", ".join(parts)
+
+
+def profile_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the profile slots, for building an eligibility Profile."""
+    return {slot: slots.get(slot) for slot in PROFILE_SLOTS}

@@ -1,0 +1,34 @@
+"""A last line of defence for safety: spot emergency and crisis words the NLU model missed.
+
+The NLU model has `emergency` and `crisis` intents; this keyword check runs only when the model
+was unsure (fallback), so a badly typed "cant breath" still gets the emergency answer first.
+Plain module (no Rasa imports).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CRISIS = re.compile(
+    r"\b(kill(ing)? my ?self|suicid\w*|end (it all|my life)|take my (own )?life|"
+    r"don'?t want to (live|be alive|wake up)|want to die|better off dead|no reason to live)\b",
+    re.IGNORECASE,
+)
+_EMERGENCY = re.compile(
+    r"\b(chest pain|can'?t breathe?|cannot breathe?|can not breathe?|struggling to breathe|"
+    r"short of breath|not breathing|passed out|fainted|unconscious|seizure|stroke|"
+    r"face (is )?droop\w*|coughing (up )?blood|bleeding (a lot|heavily|won'?t stop)|"
+    r"heart attack|overdose)\b",
+    re.IGNORECASE,
+)
+
+
+def classify_danger(text: str) -> str | None:
+    """Return "crisis", "emergency" or None for a message the model did not understand."""
+    if not text:
+        return None
+    if _CRISIS.search(text):
+        return "crisis"
+    if _EMERGENCY.search(text):
+        return "emergency"
+    return None

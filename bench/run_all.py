@@ -1,0 +1,13 @@
+"""Print every figure the targets ask for: NLU accuracy, latency, start-up, memory, training."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+for script in ("nlu_scores.py", "latency.py", "train_time.py"):
+    print(f"== {script}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Start the action server (127.0.0.1 only) and the Rasa server, and say where to chat.
+# Runs in the foreground without needing a terminal; Ctrl-C or SIGTERM stops both servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV_BIN=${VENV_BIN:-.venv/bin}
+RASA_PORT=${RASA_PORT:-5005}
+ACTION_PORT=${ACTION_PORT:-5055}
+MODEL=${MODEL:-models/mbc-guide.tar.gz}
+ENDPOINTS=${ENDPOINTS:-endpoints.yml}
+LOG_DIR=${LOG_DIR:-logs}
+mkdir -p "$LOG_DIR"
+export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+
+pids=()
+stop() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+SANIC_HOST=127.0.0.1 "$VENV_BIN/python" -m rasa_sdk --actions actions --port "$ACTION_PORT" \
+  >"$LOG_DIR/actions.log" 2>&1 &
+pids+=($!)
+
+"$VENV_BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" --credentials credentials.yml \
+  --endpoints "$ENDPOINTS" --log-file "$LOG_DIR/rasa.log" &
+pids+=($!)
+
+for _ in $(seq 1 180); do
+  if curl -fsS "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1 \
+    && curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1; then
+    cat <<MSG
+
+The assistant is running.
+  Chat over REST:  curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
+                     -H 'Content-Type: application/json' -d '{"sender": "me", "message": "hi"}'
+  Chat in a terminal: make shell
+  Logs: $LOG_DIR/rasa.log and $LOG_DIR/actions.log. Stop with Ctrl-C.
+MSG
+    break
+  fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "A server stopped while starting; see $LOG_DIR/." >&2; exit 1; }
+  done
+  sleep 1
+done
+wait -n "${pids[@]}"

@@ -1,0 +1,172 @@
+"""Start the real servers for end-to-end tests: aiosmtpd, the action server and the Rasa server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import requests
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "mbc-guide.tar.gz"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class MailCatcher:
+    """Collects every message the real SMTP server receives."""
+
+    messages: list[tuple[str, list[str], Message]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content))
+        )
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[tuple[str, list[str], Message]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.1)
+        return self.messages
+
+
+def start_smtp() -> tuple[Controller, MailCatcher]:
+    """A real aiosmtpd server on a free loopback port."""
+    catcher = MailCatcher()
+    controller = Controller(catcher, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller, catcher
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 240.0) -> None:
+    """Wait until ``url`` answers; fail with the server's log if it dies or never answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"server did not start in {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass
+class Assistant:
+    """The action server and the Rasa server, started as a person's `make run` would."""
+
+    workdir: Path
+    env: dict[str, str]
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def endpoints_file(self) -> Path:
+        path = self.workdir / "endpoints.yml"
+        path.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.workdir}/tracker.db"\n'
+            "lock_store:\n  type: in_memory\n"
+        )
+        return path
+
+    def start(self) -> Assistant:
+        env = {**os.environ, **self.env, "SANIC_HOST": "127.0.0.1"}
+        env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        actions_log = self.workdir / "actions.log"
+        rasa_log = self.workdir / "rasa.log"
+        actions = subprocess.Popen(
+            [
+                str(BIN / "python"),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=actions_log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(actions)
+        rasa = subprocess.Popen(
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(MODEL),
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--endpoints",
+                str(self.endpoints_file()),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=rasa_log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(rasa)
+        wait_http(f"http://127.0.0.1:{self.action_port}/health", actions, actions_log)
+        wait_http(f"{self.url}/", rasa, rasa_log)
+        return self
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def say(self, sender: str, message: Any, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Send one message over the REST channel; returns the bot's messages."""
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=timeout,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def text(self, sender: str, message: Any) -> str:
+        """The bot's reply as one lower-cased string, for assertions."""
+        return "\n".join(m.get("text", "") for m in self.say(sender, message)).lower()
+
+
+def environment_for_mail(smtp_port: int | None, outbox: Path) -> dict[str, str]:
+    """The mail settings of the environment contract, pointing at the test's SMTP server."""
+    env = {"OUTBOX_DIR": str(outbox), "MAIL_FROM": "guide@test.example"}
+    if smtp_port:
+        env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none"})
+    else:
+        env["SMTP_HOST"] = ""
+    return env

@@ -1,0 +1,269 @@
+"""Custom actions, run with trackers built in the test (no Rasa server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions as a
+
+
+def tracker(
+    text: str = "",
+    intent: str = "inform_profile",
+    entities: list[dict[str, Any]] | None = None,
+    **slots: Any,
+) -> Tracker:
+    return Tracker(
+        sender_id="test",
+        slots=slots,
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def ent(name: str, value: str) -> dict[str, Any]:
+    return {"entity": name, "value": value}
+
+
+async def run(action_class, t: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await action_class().run(dispatcher, t, {})
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return dispatcher.messages, slots
+
+
+def responses(messages: list[dict[str, Any]]) -> list[str]:
+    return [m.get("response") for m in messages]
+
+
+async def test_profile_asks_the_first_question():
+    messages, slots = await run(a.ActionUpdateProfile, tracker("find my options", "start_profile"))
+    assert responses(messages) == ["utter_ask_hr"]
+    assert slots == {"pending": "hr"}
+
+
+async def test_several_facts_skip_straight_to_what_is_missing():
+    t = tracker(
+        "ER+ HER2- post-menopausal",
+        entities=[
+            ent("er_status", "positive"),
+            ent("her2_status", "negative"),
+            ent("menopause", "post"),
+        ],
+    )
+    messages, slots = await run(a.ActionUpdateProfile, t)
+    assert responses(messages) == ["utter_profile_noted", "utter_ask_prior_hormone"]
+    assert "ER-positive" in messages[0]["facts"]
+    assert slots["pending"] == "prior_hormone"
+
+
+async def test_yes_answers_the_pending_question():
+    messages, slots = await run(
+        a.ActionHandleAnswer,
+        tracker("yes", "affirm", pending="menopause", hr="positive", her2="negative"),
+    )
+    assert slots["menopause"] == "post"
+    assert responses(messages)[-1] == "utter_ask_prior_hormone"
+
+
+async def test_unknown_hr_is_explained_and_the_profile_goes_on():
+    messages, slots = await run(a.ActionHandleAnswer, tracker("no idea", "dont_know", pending="hr"))
+    assert slots["hr"] == "unknown"
+    assert responses(messages) == ["utter_unknown_result", "utter_ask_her2"]
+    assert "test" in messages[0]["explanation"].lower()
+
+
+async def test_complete_profile_shows_options_with_reasons_and_drugs():
+    t = tracker(
+        "bones",
+        entities=[ent("spread_site", "bones")],
+        pending="spread",
+        er="positive",
+        her2="negative",
+        menopause="post",
+        prior_hormone="yes",
+    )
+    messages, slots = await run(a.ActionUpdateProfile, t)
+    names = responses(messages)
+    assert names[0] == "utter_profile_noted"
+    assert names[1] == "utter_options_intro"
+    families = [m for m in messages if m.get("response") == "utter_option_family"]
+    text = " ".join(f"{m['family_name']} {m['reason']} {m['items']}" for m in families)
+    assert "fulvestrant" in text.lower() and "toremifene" not in text.lower()
+    assert slots["options_shown"] is True and slots["pending"] is None
+
+
+async def test_correction_after_options_updates_them():
+    t = tracker(
+        "actually her2 positive",
+        entities=[ent("her2_status", "positive")],
+        er="positive",
+        her2="negative",
+        menopause="post",
+        prior_hormone="yes",
+        spread=["bones"],
+        options_shown=True,
+    )
+    messages, slots = await run(a.ActionUpdateProfile, t)
+    assert responses(messages)[0] == "utter_profile_corrected"
+    assert "utter_options_intro" in responses(messages)
+    assert slots["her2"] == "positive"
+
+
+async def test_question_mid_profile_answers_then_reasks():
+    t = tracker(
+        "side effects of tamoxifin",
+        "ask_side_effects",
+        entities=[ent("drug", "tamoxifin")],
+        pending="her2",
+    )
+    messages, slots = await run(a.ActionAnswerQuestion, t)
+    assert responses(messages) == [
+        "utter_answer_side_effects",
+        "utter_back_to_profile",
+        "utter_ask_her2",
+    ]
+    assert "hot flashes" in messages[0]["text"].lower()
+    assert slots["last_topic"] == "tamoxifen"
+
+
+async def test_follow_up_question_uses_the_last_topic():
+    messages, _ = await run(
+        a.ActionAnswerQuestion,
+        tracker("how is it given", "ask_how_given", last_topic="fulvestrant"),
+    )
+    assert "month" in messages[0]["text"].lower()
+
+
+async def test_unknown_drug_is_said_plainly():
+    t = tracker("what is aspirin", "ask_what_is", entities=[ent("drug", "aspirin")])
+    messages, _ = await run(a.ActionAnswerQuestion, t)
+    assert responses(messages)[0] == "utter_unknown_topic"
+
+
+async def test_save_family_questions_without_duplicates():
+    t = tracker(
+        "save the chemo questions", "guide_add_family", entities=[ent("treatment", "chemotherapy")]
+    )
+    messages, slots = await run(a.ActionGuideAddFamily, t)
+    assert responses(messages) == ["utter_guide_added_family"]
+    guide = slots["guide"]
+    assert len(guide) >= 5 and all(e["family"] == "chemotherapy" for e in guide)
+    messages, slots = await run(
+        a.ActionGuideAddFamily,
+        tracker(
+            "save the chemo questions",
+            "guide_add_family",
+            entities=[ent("treatment", "chemotherapy")],
+            guide=guide,
+        ),
+    )
+    assert responses(messages) == ["utter_guide_family_already"]
+    assert slots["guide"] == guide
+
+
+async def test_remove_asks_which_when_unclear_then_takes_a_number():
+    guide = [{"family": None, "text": "A?"}, {"family": None, "text": "B?"}]
+    messages, slots = await run(
+        a.ActionGuideRemove, tracker("remove one", "guide_remove", guide=guide)
+    )
+    assert slots["guide"] == [guide[1]]
+    messages, slots = await run(
+        a.ActionGuideRemove, tracker("remove a question", "guide_remove", guide=guide)
+    )
+    assert slots["pending"] == "remove_which"
+    messages, slots = await run(
+        a.ActionHandleAnswer, tracker("2", "inform_number", guide=guide, pending="remove_which")
+    )
+    assert slots["guide"] == [guide[0]]
+
+
+async def test_clear_needs_a_yes():
+    guide = [{"family": None, "text": "A?"}]
+    _, slots = await run(a.ActionGuideClear, tracker("clear", "guide_clear", guide=guide))
+    assert slots == {"pending": "confirm_clear"}
+    _, slots = await run(
+        a.ActionHandleAnswer, tracker("no", "deny", guide=guide, pending="confirm_clear")
+    )
+    assert "guide" not in slots
+    _, slots = await run(
+        a.ActionHandleAnswer, tracker("yes", "affirm", guide=guide, pending="confirm_clear")
+    )
+    assert slots["guide"] == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a@b.com\nBcc: x@y.com", "utter_email_problem_line_break"),
+        ("a@b.com, c@d.com", "utter_email_problem_several_recipients"),
+    ],
+)
+async def test_bad_addresses_are_refused(text, expected):
+    guide = [{"family": None, "text": "A?"}]
+    messages, slots = await run(
+        a.ActionHandleAnswer, tracker(text, "inform_email", guide=guide, pending="email_address")
+    )
+    assert responses(messages) == [expected]
+    assert slots["pending"] == "email_address"
+
+
+async def test_email_goes_to_the_outbox_without_smtp(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("SMTP_HOST", "")
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
+    guide = [{"family": "chemotherapy", "text": "How long?"}]
+    messages, slots = await run(
+        a.ActionHandleAnswer,
+        tracker(
+            "sam dot rivera at example dot org",
+            "inform_email",
+            guide=guide,
+            pending="email_address",
+        ),
+    )
+    assert slots["email_address"] == "sam.rivera@example.org"
+    assert slots["pending"] == "confirm_email"
+    messages, slots = await run(
+        a.ActionHandleAnswer,
+        tracker(
+            "yes",
+            "affirm",
+            guide=guide,
+            pending="confirm_email",
+            email_address="sam.rivera@example.org",
+        ),
+    )
+    assert responses(messages) == ["utter_email_saved_outbox"]
+    assert list(tmp_path.glob("*.eml"))
+    assert slots["email_address"] is None
+
+
+async def test_fallback_spots_danger_the_model_missed():
+    messages, _ = await run(a.ActionDefaultFallback, tracker("i cant breath", "nlu_fallback"))
+    assert responses(messages) == ["utter_emergency"]
+
+
+async def test_personal_advice_points_to_the_care_team_and_offers_the_question():
+    t = tracker(
+        "should I stop my letrozole?", "ask_personal_advice", entities=[ent("drug", "letrozole")]
+    )
+    messages, slots = await run(a.ActionPersonalAdvice, t)
+    assert responses(messages) == [
+        "utter_no_personal_advice",
+        "utter_answer_what_is",
+        "utter_offer_advice_question",
+    ]
+    assert slots["pending"].startswith("offer:")
