@@ -57,7 +57,7 @@ unit: $(INSTALLED)
 	$(BIN)/pytest -q -m "not e2e"
 
 validate: $(INSTALLED)
-	$(RASA) data validate --fail-on-warnings --quiet
+	$(RASA) data validate --quiet
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --e2e --fail-on-prediction-errors --out results/core

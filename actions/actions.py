@@ -48,11 +48,11 @@ LONG_MESSAGE = 2000
 
 # Which field of the content answers which question intent, and how to name it when missing.
 QUESTION_FIELDS = {
-    "ask_what_is": ("what_is", "utter_answer_what_is", "what it is"),
-    "ask_how_given": ("how_given", "utter_answer_how_given", "how it is given"),
-    "ask_side_effects": ("side_effects", "utter_answer_side_effects", "the side effects"),
-    "ask_who_for": ("who_for", "utter_answer_who_for", "who it is for"),
-    "ask_how_works": ("how_it_works", "utter_answer_how_works", "how it works"),
+    "ask_what_is": ("what_is", "utter_answer_what_is"),
+    "ask_how_given": ("how_given", "utter_answer_how_given"),
+    "ask_side_effects": ("side_effects", "utter_answer_side_effects"),
+    "ask_who_for": ("who_for", "utter_answer_who_for"),
+    "ask_how_works": ("how_it_works", "utter_answer_how_works"),
 }
 
 
@@ -373,6 +373,9 @@ class ActionHandleAnswer(Action):
             if intent == "deny":
                 dispatcher.utter_message(response="utter_ok")
                 return [SlotSet("pending", None)]
+        if pending in ("email_address", "confirm_email") and intent == "deny":
+            dispatcher.utter_message(response="utter_email_cancelled")
+            return [SlotSet("pending", None), SlotSet("email_address", None)]
         if pending == "remove_which" and intent == "inform_number":
             return remove_from_guide(dispatcher, slots, text)
         if intent == "inform_email" or pending == "email_address":
@@ -415,7 +418,7 @@ class ActionAnswerQuestion(Action):
     ) -> List[EventType]:
         slots = current_slots(tracker)
         intent = tracker.latest_message.get("intent", {}).get("name") or "ask_what_is"
-        field, response, topic_words = QUESTION_FIELDS.get(intent, QUESTION_FIELDS["ask_what_is"])
+        field, response = QUESTION_FIELDS.get(intent, QUESTION_FIELDS["ask_what_is"])
         topic, unresolved = resolve_topic(tracker, slots)
         if topic is None:
             if unresolved:
@@ -427,10 +430,12 @@ class ActionAnswerQuestion(Action):
         name = display_name(topic)
         text = getattr(topic, field, "")
         if text:
-            dispatcher.utter_message(response=response, name=capitalised(name), text=text)
+            dispatcher.utter_message(response=response, name=capitalised(name), fact=text)
         else:
             dispatcher.utter_message(
-                response="utter_answer_not_on_page", topic=topic_words, name=name
+                response="utter_answer_not_on_page",
+                topic=wording()["question_topics"][field],
+                name=name,
             )
         content = catalog()
         if isinstance(topic, Family) and intent == "ask_what_is" and topic.item_keys:
@@ -630,7 +635,7 @@ class ActionPersonalAdvice(Action):
             dispatcher.utter_message(
                 response="utter_answer_what_is",
                 name=capitalised(display_name(topic)),
-                text=topic.what_is,
+                fact=topic.what_is,
             )
             events.append(SlotSet("last_topic", topic.key))
         question = guide_store.extract_own_question(latest_text(tracker)[:200])

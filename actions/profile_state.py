@@ -101,8 +101,10 @@ def update_from_entities(
                 update.set(current, slot, "negative")
         elif name == "menopause" and value in _MENOPAUSE_VALUES:
             update.set(current, "menopause", value)
-        elif name == "prior_hormone" and value in _PRIOR_VALUES:
-            update.set(current, "prior_hormone", value)
+        elif name == "prior_hormone" and value:
+            # A wording the synonyms don't know ("was put on Femara") still names a past
+            # treatment, so anything but "no" or "unknown" means yes.
+            update.set(current, "prior_hormone", value if value in _PRIOR_VALUES else "yes")
         elif name == "spread_site" and value in SPREAD_SITES and value not in new_sites:
             new_sites.append(value)
     if new_sites:

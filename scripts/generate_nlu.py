@@ -1162,6 +1162,11 @@ GOODBYE = [
     "(i have to go|i need to go|gotta go|i'm leaving now|i'll come back later)",
     "(ok|okay|alright) (bye|goodbye|see you|take care)",
     "(end|stop|quit|exit) (the chat|this conversation|session)",
+    "(ok|okay|alright|well) (i'm|i am) (leaving|going|heading out|off|signing off) (now|then|)",
+    "(i'll|i will|let me) (come back|talk to you|check back|return) (later|tomorrow|another time|"
+    "soon)",
+    "(that's enough for|enough for|done for) (today|now|tonight)",
+    "(have a good|have a nice) (day|night|evening|one)",
 ]
 GOODBYE_FIXED = ["bye", "goodbye", "see you later"]
 THANK = [
@@ -1171,6 +1176,8 @@ THANK = [
     "(i appreciate it|appreciate it|much appreciated|i really appreciate that)",
     "(great|perfect|ok|wonderful|awesome|cool), (thanks|thank you)",
     "(you've been a big help|you're very kind|bless you for this)",
+    "(perfect|great|wonderful|brilliant|excellent|lovely), (thank you|thanks) (so much|a lot|)",
+    "(thank you|thanks) for (explaining|the help|your time|listening|being here)",
 ]
 THANK_FIXED = ["thanks", "thank you"]
 AFFIRM = [
@@ -1180,7 +1187,7 @@ AFFIRM = [
     "(that's right|that's correct|that is correct|sounds good|that works|go ahead|please do|"
     "do it|go for it|let's do it|i agree|exactly|perfect)",
     "(yes|yeah|yep), (send it|save it|that's it|that's me|add it|that's my email)",
-    "(yes please|yes thank you|sure thing|why not|alright|all right|fine)",
+    "(yes please|yes thank you|sure thing|alright|all right|fine|yes it is|yes i have|yes i did)",
 ]
 AFFIRM_FIXED = ["yes", "yeah", "sure", "correct"]
 DENY = [
@@ -1263,12 +1270,12 @@ def intent_specs() -> list[IntentSpec]:
         IntentSpec("emergency", "safety", 100, EMERGENCY, EMERGENCY_FIXED),
         IntentSpec("crisis", "safety", 82, CRISIS, CRISIS_FIXED),
         IntentSpec("ask_personal_advice", "safety", 100, PERSONAL_ADVICE, PERSONAL_ADVICE_FIXED),
-        IntentSpec("greet", "chitchat", 56, GREET, GREET_FIXED),
-        IntentSpec("goodbye", "chitchat", 56, GOODBYE, GOODBYE_FIXED),
-        IntentSpec("thank", "chitchat", 56, THANK, THANK_FIXED),
-        IntentSpec("affirm", "chitchat", 56, AFFIRM, AFFIRM_FIXED),
-        IntentSpec("deny", "chitchat", 56, DENY, DENY_FIXED),
-        IntentSpec("help", "chitchat", 60, HELP, HELP_FIXED),
+        IntentSpec("greet", "chitchat", 90, GREET, GREET_FIXED),
+        IntentSpec("goodbye", "chitchat", 90, GOODBYE, GOODBYE_FIXED),
+        IntentSpec("thank", "chitchat", 90, THANK, THANK_FIXED),
+        IntentSpec("affirm", "chitchat", 90, AFFIRM, AFFIRM_FIXED),
+        IntentSpec("deny", "chitchat", 90, DENY, DENY_FIXED),
+        IntentSpec("help", "chitchat", 80, HELP, HELP_FIXED),
         IntentSpec("ask_sources", "chitchat", 60, ASK_SOURCES, ASK_SOURCES_FIXED),
         IntentSpec("out_of_scope", "chitchat", 120, OUT_OF_SCOPE, OUT_OF_SCOPE_FIXED),
     ]

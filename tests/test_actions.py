@@ -136,7 +136,7 @@ async def test_question_mid_profile_answers_then_reasks():
         "utter_back_to_profile",
         "utter_ask_her2",
     ]
-    assert "hot flashes" in messages[0]["text"].lower()
+    assert "hot flashes" in messages[0]["fact"].lower()
     assert slots["last_topic"] == "tamoxifen"
 
 
@@ -145,7 +145,7 @@ async def test_follow_up_question_uses_the_last_topic():
         a.ActionAnswerQuestion,
         tracker("how is it given", "ask_how_given", last_topic="fulvestrant"),
     )
-    assert "month" in messages[0]["text"].lower()
+    assert "month" in messages[0]["fact"].lower()
 
 
 async def test_unknown_drug_is_said_plainly():
@@ -267,3 +267,10 @@ async def test_personal_advice_points_to_the_care_team_and_offers_the_question()
         "utter_offer_advice_question",
     ]
     assert slots["pending"].startswith("offer:")
+
+
+async def test_a_fact_the_page_does_not_give_is_not_invented():
+    t = tracker("side effects of fareston", "ask_side_effects", entities=[ent("drug", "fareston")])
+    messages, _ = await run(a.ActionAnswerQuestion, t)
+    assert messages[0]["response"] == "utter_answer_not_on_page"
+    assert messages[0]["topic"] == "what the side effects are"

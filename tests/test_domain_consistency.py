@@ -1,0 +1,52 @@
+"""Every response the actions send exists in domain.yml, and every response there is used."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+ACTIONS_SOURCE = (ROOT / "actions" / "actions.py").read_text()
+RULES = (ROOT / "data" / "rules.yml").read_text()
+
+# Responses chosen by name at run time: f"utter_ask_{question}" and the like.
+DYNAMIC_PREFIXES = ("utter_ask_", "utter_email_problem_")
+DYNAMIC_NAMES = {"utter_emergency", "utter_crisis"}
+
+
+def named_in_actions() -> set[str]:
+    return set(re.findall(r'"(utter_\w+)"', ACTIONS_SOURCE))
+
+
+def test_every_response_the_actions_send_exists():
+    missing = named_in_actions() - set(DOMAIN["responses"])
+    assert not missing
+
+
+def test_every_response_in_the_domain_is_used():
+    used = named_in_actions() | set(re.findall(r"action: (utter_\w+)", RULES))
+    unused = {
+        name
+        for name in DOMAIN["responses"]
+        if name not in used and not name.startswith(DYNAMIC_PREFIXES) and name not in DYNAMIC_NAMES
+    }
+    assert not unused
+
+
+def test_every_profile_question_has_a_response():
+    from actions.actions import PROFILE_QUESTIONS
+
+    for question in PROFILE_QUESTIONS:
+        assert f"utter_ask_{question}" in DOMAIN["responses"]
+
+
+def test_every_email_problem_has_a_response():
+    for problem in ("empty", "line_break", "several_recipients", "invalid"):
+        assert f"utter_email_problem_{problem}" in DOMAIN["responses"]
+
+
+def test_every_custom_action_is_declared():
+    declared = set(DOMAIN["actions"])
+    defined = set(re.findall(r'return "(action_\w+)"', ACTIONS_SOURCE))
+    assert defined == declared
