@@ -33,6 +33,7 @@ from actions.profile_state import (
     answer_yes_no,
     describe,
     join_words,
+    leading_yes_no,
     mark_unknown,
     profile_slots,
     update_from_entities,
@@ -111,7 +112,10 @@ def reprompt_pending(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) ->
 
 
 def continue_profile(
-    dispatcher: CollectingDispatcher, slots: Dict[str, Any], update: ProfileUpdate
+    dispatcher: CollectingDispatcher,
+    slots: Dict[str, Any],
+    update: ProfileUpdate,
+    show_again: bool = False,
 ) -> List[EventType]:
     """Say what was understood, then ask the next needed question or show the options."""
     events = set_slots(update.values)
@@ -131,7 +135,7 @@ def continue_profile(
     question = next_question(Profile.from_slots(profile_slots(merged)))
     if question:
         return events + ask_profile_question(dispatcher, question)
-    if update.changed or not slots.get("options_shown"):
+    if update.changed or show_again or not slots.get("options_shown"):
         return events + show_options(dispatcher, merged)
     return events + [SlotSet("pending", None)]
 
@@ -310,11 +314,16 @@ class ActionUpdateProfile(Action):
     ) -> List[EventType]:
         slots = current_slots(tracker)
         update = update_from_entities(slots, entities_of(tracker))
+        pending = slots.get("pending")
+        answer = leading_yes_no(latest_text(tracker))
+        if update.empty and pending in YES_NO_ANSWERS and answer:
+            update = answer_yes_no(slots, pending, answer)
         if update.empty and tracker.latest_message.get("intent", {}).get("name") == (
             "inform_profile"
         ):
             dispatcher.utter_message(response="utter_profile_nothing_new")
-        return continue_profile(dispatcher, slots, update)
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        return continue_profile(dispatcher, slots, update, show_again=intent == "start_profile")
 
 
 class ActionHandleAnswer(Action):

@@ -5,6 +5,7 @@ Plain module (no Rasa imports) so the rules are tested without a Rasa server.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -144,6 +145,24 @@ def answer_yes_no(current: Mapping[str, Any], question: str, intent: str) -> Pro
             update.set(current, "er", "negative")
             update.set(current, "pr", "negative")
     return update
+
+
+_LEADING_YES = re.compile(r"^\W*(yes|yeah|yep|yup|ya|sure|correct|i have|i did|it is)\b", re.I)
+_LEADING_NO = re.compile(
+    r"^\W*(no|nope|nah|never|not yet|i haven't|i have not|it isn't|it's not)\b", re.I
+)
+
+
+def leading_yes_no(text: str) -> str | None:
+    """Read a plain yes or no at the start of a message as "affirm" or "deny".
+
+    "Yes, I went through the change" then counts even when the rest was not understood.
+    """
+    if _LEADING_YES.match(text or ""):
+        return "affirm"
+    if _LEADING_NO.match(text or ""):
+        return "deny"
+    return None
 
 
 def mark_unknown(current: Mapping[str, Any], facts: Iterable[str]) -> ProfileUpdate:

@@ -274,3 +274,25 @@ async def test_a_fact_the_page_does_not_give_is_not_invented():
     messages, _ = await run(a.ActionAnswerQuestion, t)
     assert messages[0]["response"] == "utter_answer_not_on_page"
     assert messages[0]["topic"] == "what the side effects are"
+
+
+async def test_a_leading_yes_counts_when_the_rest_is_not_understood():
+    t = tracker(
+        "yes, I went through the change", pending="menopause", hr="positive", her2="negative"
+    )
+    _, slots = await run(a.ActionUpdateProfile, t)
+    assert slots["menopause"] == "post"
+
+
+async def test_starting_again_with_a_complete_profile_shows_the_options():
+    t = tracker(
+        "find my options",
+        "start_profile",
+        er="positive",
+        her2="negative",
+        menopause="pre",
+        spread=["liver"],
+        options_shown=True,
+    )
+    messages, _ = await run(a.ActionUpdateProfile, t)
+    assert "utter_options_intro" in responses(messages)

@@ -78,3 +78,12 @@ def test_describe_reads_the_profile_back_in_plain_words():
         {"er": "positive", "her2": "negative", "menopause": "post", "spread": ["bones", "liver"]}
     )
     assert text == "ER-positive, HER2-negative, through menopause, spread to the bones and liver"
+
+
+def test_leading_yes_no():
+    from actions.profile_state import leading_yes_no
+
+    assert leading_yes_no("Yes, I went through the change") == "affirm"
+    assert leading_yes_no("no I haven't") == "deny"
+    assert leading_yes_no("nothing") is None
+    assert leading_yes_no("yesterday") is None
