@@ -147,9 +147,11 @@ def answer_yes_no(current: Mapping[str, Any], question: str, intent: str) -> Pro
     return update
 
 
-_LEADING_YES = re.compile(r"^\W*(yes|yeah|yep|yup|ya|sure|correct|i have|i did|it is)\b", re.I)
+_LEADING_YES = re.compile(
+    r"^\W*(yes|yeah|yep|yup|ya|sure|correct|i have|i did|it is|positive)\b", re.I
+)
 _LEADING_NO = re.compile(
-    r"^\W*(no|nope|nah|never|not yet|i haven't|i have not|it isn't|it's not)\b", re.I
+    r"^\W*(no|nope|nah|never|not yet|i haven't|i have not|it isn't|it's not|negative)\b", re.I
 )
 
 

@@ -1,8 +1,8 @@
 """A last line of defence for safety: spot emergency and crisis words the NLU model missed.
 
-The NLU model has `emergency` and `crisis` intents; this keyword check runs only when the model
-was unsure (fallback), so a badly typed "cant breath" still gets the emergency answer first.
-Plain module (no Rasa imports).
+The NLU model has `emergency` and `crisis` intents. This keyword check runs on every message (the
+SafetyNet NLU component) and in the fallback action, so "I don't want to go on" or a badly typed
+"cant breath" still gets the emergency or crisis answer first. Plain module (no Rasa imports).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import re
 
 _CRISIS = re.compile(
     r"\b(kill(ing)? my ?self|suicid\w*|end (it all|my life)|take my (own )?life|"
-    r"don'?t want to (live|be alive|wake up)|want to die|better off dead|no reason to live)\b",
+    r"don'?t want to (live|be alive|wake up)|want to die|better off dead|no reason to live|"
+    r"(can'?t|cannot|don'?t want to) go on( anymore| any more| like this| living)?\W*$|"
+    r"what'?s the point (of|in) (living|going on|anything))\b",
     re.IGNORECASE,
 )
 _EMERGENCY = re.compile(
