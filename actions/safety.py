@@ -20,7 +20,7 @@ _EMERGENCY = re.compile(
     r"\b(chest pain|can'?t breathe?|cannot breathe?|can not breathe?|struggling to breathe|"
     r"short of breath|not breathing|passed out|fainted|unconscious|seizure|stroke|"
     r"face (is )?droop\w*|coughing (up )?blood|bleeding (a lot|heavily|won'?t stop)|"
-    r"heart attack|overdose)\b",
+    r"heart attack|overdose|call (911|9 1 1|nine one one)|(need|call|get) (an|me an) ambulance)\b",
     re.IGNORECASE,
 )
 

@@ -13,6 +13,8 @@ from actions.safety import classify_danger
         ("crushing chest pain", "emergency"),
         ("i cant breath", "emergency"),
         ("my face is drooping", "emergency"),
+        ("Call 911", "emergency"),
+        ("I need an ambulance", "emergency"),
         ("I don't want to go on chemo", None),
         ("what is tamoxifen", None),
         ("", None),
