@@ -19,9 +19,7 @@ from rasa.shared.nlu.training_data.message import Message
 from actions.safety import classify_danger
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SafetyNet(GraphComponent):
     """Sets the intent to `emergency` or `crisis` when the message has danger words."""
 
@@ -32,7 +30,7 @@ class SafetyNet(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SafetyNet":
+    ) -> SafetyNet:
         """Build the component (it has nothing to train or load)."""
         return cls()
 
