@@ -112,10 +112,7 @@ def reprompt_pending(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) ->
 
 
 def continue_profile(
-    dispatcher: CollectingDispatcher,
-    slots: Dict[str, Any],
-    update: ProfileUpdate,
-    show_again: bool = False,
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], update: ProfileUpdate
 ) -> List[EventType]:
     """Say what was understood, then ask the next needed question or show the options."""
     events = set_slots(update.values)
@@ -135,7 +132,7 @@ def continue_profile(
     question = next_question(Profile.from_slots(profile_slots(merged)))
     if question:
         return events + ask_profile_question(dispatcher, question)
-    if update.changed or show_again or not slots.get("options_shown"):
+    if update.changed or not slots.get("options_shown"):
         return events + show_options(dispatcher, merged)
     return events + [SlotSet("pending", None)]
 
@@ -322,8 +319,7 @@ class ActionUpdateProfile(Action):
             "inform_profile"
         ):
             dispatcher.utter_message(response="utter_profile_nothing_new")
-        intent = tracker.latest_message.get("intent", {}).get("name")
-        return continue_profile(dispatcher, slots, update, show_again=intent == "start_profile")
+        return continue_profile(dispatcher, slots, update)
 
 
 class ActionHandleAnswer(Action):

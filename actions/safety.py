@@ -13,7 +13,8 @@ _CRISIS = re.compile(
     r"\b(kill(ing)? my ?self|suicid\w*|end (it all|my life)|take my (own )?life|"
     r"don'?t want to (live|be alive|wake up)|want to die|better off dead|no reason to live|"
     r"(can'?t|cannot|don'?t want to) go on( anymore| any more| like this| living)?\W*$|"
-    r"what'?s the point (of|in) (living|going on|anything))\b",
+    r"what'?s the point (of|in) (living|going on|anything)|no hope left|lost all hope|"
+    r"hopeless)\b",
     re.IGNORECASE,
 )
 _EMERGENCY = re.compile(

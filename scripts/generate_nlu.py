@@ -716,7 +716,6 @@ START_PROFILE = [
     "my treatment choices)",
     "(find|explore) treatments (for me|for my cancer|that may fit me)",
     "(ask me|go ahead and ask me) the questions",
-    "(start over|restart|begin again|let's start over|can we start over)",
     "(i want to|let me) (answer|do) the questions",
     "(i want to|i'd like to) (know|learn) which treatments (might|could) fit my cancer",
     "(let's|lets) figure out (my options|what treatments apply to me)",
@@ -1252,8 +1251,9 @@ def intent_specs() -> list[IntentSpec]:
             PROFILE_FIXED_TRAIN,
             PROFILE_FIXED_HOLDOUT,
         ),
-        IntentSpec("start_profile", "profile", 70, START_PROFILE),
-        IntentSpec("show_options", "profile", 70, SHOW_OPTIONS),
+        # "Find my options" and "what are my options" mean one thing: show what fits, asking first
+        # for what is still needed. One intent, so the model never has to split hairs.
+        IntentSpec("show_options", "profile", 130, START_PROFILE + SHOW_OPTIONS),
         IntentSpec("dont_know", "profile", 82, DONT_KNOW, DONT_KNOW_FIXED),
     ]
     for name, (templates, total) in ASK_TEMPLATES.items():

@@ -50,8 +50,8 @@ def responses(messages: list[dict[str, Any]]) -> list[str]:
 
 
 async def test_profile_asks_the_first_question():
-    messages, slots = await run(a.ActionUpdateProfile, tracker("find my options", "start_profile"))
-    assert responses(messages) == ["utter_ask_hr"]
+    messages, slots = await run(a.ActionShowOptions, tracker("find my options", "show_options"))
+    assert responses(messages) == ["utter_options_need_profile", "utter_ask_hr"]
     assert slots == {"pending": "hr"}
 
 
@@ -287,12 +287,12 @@ async def test_a_leading_yes_counts_when_the_rest_is_not_understood():
 async def test_starting_again_with_a_complete_profile_shows_the_options():
     t = tracker(
         "find my options",
-        "start_profile",
+        "show_options",
         er="positive",
         her2="negative",
         menopause="pre",
         spread=["liver"],
         options_shown=True,
     )
-    messages, _ = await run(a.ActionUpdateProfile, t)
+    messages, _ = await run(a.ActionShowOptions, t)
     assert "utter_options_intro" in responses(messages)

@@ -9,6 +9,7 @@ from actions.safety import classify_danger
         ("I don't want to go on", "crisis"),
         ("i cant go on anymore", "crisis"),
         ("I want to end my life", "crisis"),
+        ("i have no hope left", "crisis"),
         ("thinking about killing myself", "crisis"),
         ("crushing chest pain", "emergency"),
         ("i cant breath", "emergency"),
