@@ -11,10 +11,11 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import guide as guide_store
+from actions.choices import choose
 from actions.content import (
     Family,
     Item,
@@ -45,6 +46,12 @@ logger = logging.getLogger(__name__)
 
 PROFILE_QUESTIONS = ("hr", "pr", "her2", "menopause", "prior_hormone", "spread")
 OFFER_PREFIX = "offer:"
+# The response whose buttons a numbered answer picks from, for each kind of pending question.
+BUTTON_RESPONSES = {
+    "confirm_email": "utter_confirm_email",
+    "confirm_clear": "utter_guide_confirm_clear",
+    "offer": "utter_offer_results_question",
+}
 LONG_MESSAGE = 2000
 
 # Which field of the content answers which question intent, and how to name it when missing.
@@ -300,6 +307,27 @@ def take_email_address(
 # Actions
 
 
+class ActionSessionStart(Action):
+    """Start every new conversation with the short disclaimer, whatever the first message is."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        # Keep what a returning person told us (carry_over_slots_to_new_session).
+        events: List[EventType] = [SessionStarted()]
+        events += [
+            SlotSet(name, value)
+            for name, value in tracker.current_slot_values().items()
+            if value is not None
+        ]
+        dispatcher.utter_message(response="utter_disclaimer")
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
 class ActionUpdateProfile(Action):
     """Take profile facts from the message (any order, several at once, corrections)."""
 
@@ -338,11 +366,19 @@ class ActionHandleAnswer(Action):
         pending = slots.get("pending") or ""
         intent = tracker.latest_message.get("intent", {}).get("name") or ""
         text = latest_text(tracker)
+        entities = entities_of(tracker)
+
+        # "2" or "the second one" picks the second button of the question being answered.
+        if intent == "inform_number" and pending:
+            kind = "offer" if pending.startswith(OFFER_PREFIX) else pending
+            choice = choose(domain, BUTTON_RESPONSES.get(kind, f"utter_ask_{kind}"), text)
+            if choice:
+                intent, entities = choice
 
         # Facts said along with the answer ("yes, ER positive") count first.
-        update = update_from_entities(slots, entities_of(tracker))
+        update = update_from_entities(slots, entities)
         if intent == "dont_know":
-            facts = entity_values(tracker, "fact")
+            facts = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]
             if facts:
                 update = mark_unknown(slots, facts)
             elif pending in PROFILE_QUESTIONS:

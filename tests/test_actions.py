@@ -296,3 +296,32 @@ async def test_starting_again_with_a_complete_profile_shows_the_options():
     )
     messages, _ = await run(a.ActionShowOptions, t)
     assert "utter_options_intro" in responses(messages)
+
+
+async def test_a_new_conversation_starts_with_the_disclaimer_and_keeps_slots():
+    dispatcher = CollectingDispatcher()
+    events = await a.ActionSessionStart().run(
+        dispatcher, tracker("hi", "greet", her2="positive"), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_disclaimer"]
+    assert events[0]["event"] == "session_started"
+    assert {"event": "slot", "name": "her2", "value": "positive", "timestamp": None} in [
+        {k: e.get(k) for k in ("event", "name", "value", "timestamp")} for e in events
+    ]
+    assert events[-1]["name"] == "action_listen"
+
+
+async def test_a_number_picks_the_button_of_the_pending_question():
+    import yaml
+
+    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text())
+    dispatcher = CollectingDispatcher()
+    t = tracker("2", "inform_number", pending="her2", hr="positive")
+    events = await a.ActionHandleAnswer().run(dispatcher, t, domain)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["her2"] == "negative"
+    dispatcher = CollectingDispatcher()
+    t = tracker("number 1", "inform_number", pending="spread", hr="negative", her2="negative")
+    events = await a.ActionHandleAnswer().run(dispatcher, t, domain)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["spread"] == ["bones"]
