@@ -95,6 +95,7 @@ def test_whole_conversation_from_profile_to_email(assistant, smtp):
 def test_facts_in_one_message_in_any_order_and_a_correction(assistant):
     me = new_sender()
     reply = assistant.text(me, "I'm ER+ HER2- post-menopausal, took letrozole, spread to my bones")
+    assert "medical advice" in reply, "a conversation starts with the disclaimer"
     assert "fulvestrant" in reply and "palbociclib" in reply
 
     reply = assistant.text(me, "actually it's HER2 positive")
@@ -147,6 +148,13 @@ def test_drug_questions_by_brand_and_misspelling(assistant):
     assert "estrogen" in assistant.text(me, "how does tamoxifin work")
     reply = assistant.text(me, "how is faslodex given")
     assert "how fulvestrant (faslodex) is given" in reply and "once a month" in reply
+
+
+def test_typed_numbers_pick_the_buttons(assistant):
+    me = new_sender()
+    assistant.text(me, "find my options")
+    assert "her2" in assistant.text(me, "1")  # yes, hormone receptor-positive
+    assert "menopause" in assistant.text(me, "2")  # no, not HER2-positive
 
 
 def test_guide_remove_and_clear_after_confirmation(assistant):
