@@ -470,8 +470,11 @@ class ActionAnswerQuestion(Action):
             return []
         name = display_name(topic)
         text = getattr(topic, field, "")
+        if field == "what_is" and isinstance(topic, Item) and topic.how_it_works:
+            # "A targeted pill" alone says little: add what the medicine does.
+            text = f"{text} {topic.how_it_works}"
         if text:
-            dispatcher.utter_message(response=response, name=capitalised(name), fact=text)
+            dispatcher.utter_message(response=response, name=name, fact=text)
         else:
             dispatcher.utter_message(
                 response="utter_answer_not_on_page",
@@ -674,9 +677,7 @@ class ActionPersonalAdvice(Action):
         events: List[EventType] = []
         if topic is not None and topic.what_is:
             dispatcher.utter_message(
-                response="utter_answer_what_is",
-                name=capitalised(display_name(topic)),
-                fact=topic.what_is,
+                response="utter_answer_what_is", name=display_name(topic), fact=topic.what_is
             )
             events.append(SlotSet("last_topic", topic.key))
         question = guide_store.extract_own_question(latest_text(tracker)[:200])

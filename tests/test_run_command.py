@@ -1,0 +1,73 @@
+"""`make run`'s script starts both servers, says where to chat, answers, and stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.servers import MODEL, ROOT
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: run `make train`"),
+]
+
+
+def listening_hosts(port: int) -> set[str]:
+    """IPv4 addresses listening on ``port``, read from /proc/net/tcp (state 0A is LISTEN)."""
+    hosts = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address, hex_port = fields[1].split(":")
+        if int(hex_port, 16) == port and fields[3] == "0A":
+            hosts.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return hosts
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path):
+    if port_in_use(5005) or port_in_use(5055):
+        pytest.skip("ports 5005/5055 are taken by another assistant")
+    env = {**os.environ, "LOG_DIR": str(tmp_path / "logs"), "SMTP_HOST": ""}
+    process = subprocess.Popen(
+        ["bash", str(ROOT / "scripts" / "run.sh")],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,  # no terminal attached
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if "The assistant is running" in line or time.monotonic() > deadline:
+                break
+        assert any("The assistant is running" in line for line in output), "".join(output)[-3000:]
+        reply = requests.post(
+            "http://127.0.0.1:5005/webhooks/rest/webhook",
+            json={"sender": "run-smoke", "message": "what is letrozole"},
+            timeout=30,
+        ).json()
+        assert any("estrogen" in m.get("text", "") for m in reply)
+        # The action server is not reachable from other machines: it listens on loopback only.
+        assert listening_hosts(5055) == {"127.0.0.1"}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    time.sleep(1)
+    assert not port_in_use(5005) and not port_in_use(5055)
