@@ -307,6 +307,31 @@ def take_email_address(
 # Actions
 
 
+class AnswersSomethingElse(Action):
+    """Base for actions that do something other than answer the question waiting for a reply.
+
+    A confirmation or an offer left open ("Clear all 9 questions?") must not be answered by a
+    "yes" said much later about something else, so it is closed here. A profile question stays
+    open: the person is brought back to it.
+    """
+
+    async def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        """What the action says and does."""
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        pending = tracker.get_slot("pending")
+        events = await self.respond(dispatcher, tracker, domain)
+        sets_pending = any(e.get("event") == "slot" and e.get("name") == "pending" for e in events)
+        if pending and pending not in PROFILE_QUESTIONS and not sets_pending:
+            events = [SlotSet("pending", None)] + events
+        return events
+
+
 class ActionSessionStart(Action):
     """Start every new conversation with the short disclaimer, whatever the first message is."""
 
@@ -448,13 +473,13 @@ class ActionShowOptions(Action):
         return set_slots(update.values) + show_options(dispatcher, merged)
 
 
-class ActionAnswerQuestion(Action):
+class ActionAnswerQuestion(AnswersSomethingElse):
     """Answer what a treatment is, how it works, how it is given, side effects, who it is for."""
 
     def name(self) -> str:
         return "action_answer_question"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = current_slots(tracker)
@@ -492,13 +517,13 @@ class ActionAnswerQuestion(Action):
         return [SlotSet("last_topic", topic.key)]
 
 
-class ActionGuideAddFamily(Action):
+class ActionGuideAddFamily(AnswersSomethingElse):
     """Save a treatment family's doctor questions ("save the hormone therapy questions")."""
 
     def name(self) -> str:
         return "action_guide_add_family"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = current_slots(tracker)
@@ -525,13 +550,13 @@ class ActionGuideAddFamily(Action):
         return [SlotSet("guide", entries), SlotSet("last_topic", family.key)]
 
 
-class ActionGuideAddQuestion(Action):
+class ActionGuideAddQuestion(AnswersSomethingElse):
     """Save a question in the person's own words ("add: can I still travel during chemo?")."""
 
     def name(self) -> str:
         return "action_guide_add_question"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = current_slots(tracker)
@@ -544,13 +569,13 @@ class ActionGuideAddQuestion(Action):
         return events
 
 
-class ActionGuideRead(Action):
+class ActionGuideRead(AnswersSomethingElse):
     """Read the guide back, numbered."""
 
     def name(self) -> str:
         return "action_guide_read"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = current_slots(tracker)
@@ -640,13 +665,13 @@ class ActionEmailGuide(Action):
         return [SlotSet("pending", "email_address")]
 
 
-class ActionSources(Action):
+class ActionSources(AnswersSomethingElse):
     """Say where the information comes from and how old it is."""
 
     def name(self) -> str:
         return "action_sources"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         content = catalog()
@@ -662,13 +687,13 @@ class ActionSources(Action):
         return []
 
 
-class ActionPersonalAdvice(Action):
+class ActionPersonalAdvice(AnswersSomethingElse):
     """No personal advice: explain, point to the care team, offer the question for the guide."""
 
     def name(self) -> str:
         return "action_personal_advice"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = current_slots(tracker)
@@ -689,13 +714,13 @@ class ActionPersonalAdvice(Action):
         return events
 
 
-class ActionReprompt(Action):
+class ActionReprompt(AnswersSomethingElse):
     """Bring the person back to the profile question they were answering, if any."""
 
     def name(self) -> str:
         return "action_reprompt"
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         reprompt_pending(dispatcher, current_slots(tracker))

@@ -325,3 +325,15 @@ async def test_a_number_picks_the_button_of_the_pending_question():
     events = await a.ActionHandleAnswer().run(dispatcher, t, domain)
     slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     assert slots["spread"] == ["bones"]
+
+
+async def test_an_open_confirmation_is_closed_by_another_request():
+    guide = [{"family": None, "text": "A?"}]
+    t = tracker("read my guide", "guide_read", guide=guide, pending="confirm_clear")
+    _, slots = await run(a.ActionGuideRead, t)
+    assert slots == {"pending": None}
+    # A profile question stays open: the person is brought back to it.
+    t = tracker("read my guide", "guide_read", guide=guide, pending="her2")
+    messages, slots = await run(a.ActionGuideRead, t)
+    assert "pending" not in slots
+    assert responses(messages)[-1] == "utter_ask_her2"
