@@ -7,6 +7,7 @@ Action objects are shared by all conversations: they keep no state on ``self``.
 
 from __future__ import annotations
 
+import abc
 import logging
 from typing import Any, Dict, List
 
@@ -307,7 +308,7 @@ def take_email_address(
 # Actions
 
 
-class AnswersSomethingElse(Action):
+class AnswersSomethingElse(Action, abc.ABC):
     """Base for actions that do something other than answer the question waiting for a reply.
 
     A confirmation or an offer left open ("Clear all 9 questions?") must not be answered by a
@@ -315,11 +316,11 @@ class AnswersSomethingElse(Action):
     open: the person is brought back to it.
     """
 
+    @abc.abstractmethod
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        """What the action says and does."""
-        raise NotImplementedError
+        """What the action says and does (abstract, so the action server doesn't register it)."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -50,3 +50,12 @@ def test_every_custom_action_is_declared():
     declared = set(DOMAIN["actions"])
     defined = set(re.findall(r'return "(action_\w+)"', ACTIONS_SOURCE))
     assert defined == declared
+
+
+def test_the_action_server_registers_exactly_the_domain_actions():
+    # Imports every module under actions/ as the action server does at start.
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert set(executor.actions) == set(DOMAIN["actions"])
