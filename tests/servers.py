@@ -133,8 +133,12 @@ class Assistant:
             stderr=subprocess.STDOUT,
         )
         self.processes.append(rasa)
-        wait_http(f"http://127.0.0.1:{self.action_port}/health", actions, actions_log)
-        wait_http(f"{self.url}/", rasa, rasa_log)
+        try:
+            wait_http(f"http://127.0.0.1:{self.action_port}/health", actions, actions_log)
+            wait_http(f"{self.url}/", rasa, rasa_log)
+        except Exception:
+            self.stop()  # leave no server behind when one of them fails to start
+            raise
         return self
 
     def stop(self) -> None:
