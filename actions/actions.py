@@ -25,6 +25,7 @@ from actions.content import (
     next_question,
     recommend,
     unknown_facts,
+    wording,
 )
 from actions.email_address import extract_email, validate_email
 from actions.mailer import GuideEntry, MailSettings, compose_guide_email, deliver_async
@@ -39,7 +40,6 @@ from actions.profile_state import (
     mark_unknown,
     profile_slots,
     update_from_entities,
-    wording,
 )
 from actions.safety import classify_danger
 
@@ -155,14 +155,6 @@ def explain_unknown(dispatcher: CollectingDispatcher, fact: str) -> None:
         dispatcher.utter_message(response="utter_unknown_result", explanation=explanation)
 
 
-def results_question() -> str:
-    """The general guide question about test results ("What are my ER, PR and HER2 results?")."""
-    for question in catalog().general_questions:
-        if "HER2" in question:
-            return question
-    return catalog().general_questions[0]
-
-
 def show_options(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> List[EventType]:
     """List the treatment families that fit the profile, why, and the medicines in each."""
     content = catalog()
@@ -200,7 +192,7 @@ def show_options(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> Lis
     dispatcher.utter_message(response="utter_options_next", example=example, buttons=buttons)
     events: List[EventType] = [SlotSet("options_shown", True), SlotSet("pending", None)]
     unknown = unknown_facts(profile)
-    question = results_question()
+    question = content.results_question
     guide = guide_store.normalise_entries(slots.get("guide"))
     if {"hormone_receptors", "her2"} & set(unknown) and not guide_store.contains(guide, question):
         dispatcher.utter_message(response="utter_offer_results_question", question=question)

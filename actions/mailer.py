@@ -24,6 +24,7 @@ from pathlib import Path
 from dotenv import dotenv_values, find_dotenv
 
 from actions.content.catalog import Catalog, catalog
+from actions.content.wording import wording
 from actions.email_address import validate_email
 
 __all__ = [
@@ -38,16 +39,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Fixed wording of the email. Kept here (not in the content YAML) so this module does not clash
-# with the content author's files; the lead may move these strings into the content module.
-SUBJECT = "Your Doctor Discussion Guide"
-INTRO = "Here are the questions you saved to ask your care team at your next visit."
-GENERAL_TITLE = "Questions for any treatment"
-OWN_TITLE = "Your own questions"
-SOURCES_TITLE = "Where this information comes from"
-
 # GuideEntry.family value for the general questions (catalog().general_questions).
 GENERAL_GROUP = "general"
+
+
+def _words(key: str) -> str:
+    """Fixed wording of the email, from actions/content/wording.yml."""
+    return str(wording()["email"][key])
+
 
 _SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +184,7 @@ def compose_guide_email(
     sources = list(content.sources_text())
 
     message = EmailMessage()
-    message["Subject"] = SUBJECT
+    message["Subject"] = _words("subject")
     message["From"] = settings.mail_from
     message["To"] = check.address
     message["Date"] = format_datetime(datetime.now(timezone.utc))
@@ -222,8 +221,8 @@ def _group_entries(entries: Sequence[GuideEntry], content: Catalog) -> list[tupl
     order = [family.key for family in content.families] + [GENERAL_GROUP, None]
     titles: dict[str | None, str] = {
         **family_titles,
-        GENERAL_GROUP: GENERAL_TITLE,
-        None: OWN_TITLE,
+        GENERAL_GROUP: _words("general_title"),
+        None: _words("own_title"),
     }
     buckets: dict[str | None, list[str]] = {key: [] for key in order}
     seen: set[tuple[str | None, str]] = set()
@@ -244,7 +243,7 @@ def _group_entries(entries: Sequence[GuideEntry], content: Catalog) -> list[tupl
 def _plain_body(
     groups: list[tuple[str, list[str]]], disclaimer: str, reviewed: str, sources: list[str]
 ) -> str:
-    lines = [SUBJECT, "", INTRO, ""]
+    lines = [_words("subject"), "", _words("intro"), ""]
     number = 0
     for title, questions in groups:
         lines.append(title)
@@ -252,7 +251,7 @@ def _plain_body(
             number += 1
             lines.append(f"{number}. {question}")
         lines.append("")
-    lines.extend([disclaimer, "", reviewed + ".", "", SOURCES_TITLE + ":"])
+    lines.extend([disclaimer, "", reviewed + ".", "", _words("sources_title") + ":"])
     lines.extend(f"- {source}" for source in sources)
     return "\n".join(lines) + "\n"
 
@@ -265,10 +264,10 @@ def _html_body(
         "<!DOCTYPE html>",
         '<html lang="en">',
         '<head><meta charset="utf-8">',
-        f"<title>{esc(SUBJECT)}</title></head>",
+        f"<title>{esc(_words('subject'))}</title></head>",
         '<body style="font-family: sans-serif; font-size: 16px; line-height: 1.5; color: #111;">',
-        f"<h1>{esc(SUBJECT)}</h1>",
-        f"<p>{esc(INTRO)}</p>",
+        f"<h1>{esc(_words('subject'))}</h1>",
+        f"<p>{esc(_words('intro'))}</p>",
     ]
     number = 1
     for title, questions in groups:
@@ -280,7 +279,7 @@ def _html_body(
         number += len(questions)
     parts.append(f"<p>{esc(disclaimer)}</p>")
     parts.append(f"<p>{esc(reviewed)}.</p>")
-    parts.append(f"<h2>{esc(SOURCES_TITLE)}</h2>")
+    parts.append(f"<h2>{esc(_words('sources_title'))}</h2>")
     parts.append("<ul>")
     parts.extend(f"<li>{esc(source)}</li>" for source in sources)
     parts.append("</ul>")

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
+from actions.content.wording import wording
 
 PROFILE_SLOTS = ("er", "pr", "hr", "her2", "menopause", "prior_hormone", "spread")
 STATUS_ENTITIES = {"er_status": "er", "pr_status": "pr", "hr_status": "hr", "her2_status": "her2"}
@@ -175,13 +173,6 @@ def mark_unknown(current: Mapping[str, Any], facts: Iterable[str]) -> ProfileUpd
         if slot:
             update.set(current, slot, ["unknown"] if slot == "spread" else "unknown")
     return update
-
-
-@lru_cache(maxsize=1)
-def wording() -> dict[str, Any]:
-    """Labels and phrase pieces from actions/content/wording.yml."""
-    path = Path(__file__).parent / "content" / "wording.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def join_words(words: list[str], conjunction: str | None = None) -> str:

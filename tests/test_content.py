@@ -375,3 +375,11 @@ def test_loader_rejects_unknown_option_item(tmp_path: Path) -> None:
     data["options"]["hormone_pre_menopause"].append({"item": "aspirin", "note": ""})
     with pytest.raises(ValueError, match="unknown item"):
         load_catalog(_write(tmp_path, data))
+
+
+def test_results_question_is_a_general_question():
+    from actions.content import catalog
+
+    content = catalog()
+    assert content.results_question == "What are my ER, PR and HER2 results?"
+    assert content.results_question in content.general_questions

@@ -13,6 +13,7 @@ from actions.content.eligibility import (
     recommend,
     unknown_facts,
 )
+from actions.content.wording import wording
 
 __all__ = [
     "Catalog",
@@ -26,4 +27,5 @@ __all__ = [
     "next_question",
     "recommend",
     "unknown_facts",
+    "wording",
 ]

@@ -111,6 +111,8 @@ class Catalog:
     general_questions: tuple[str, ...]
     reasons: dict[str, str]
     tests: dict[str, str]
+    # The guide question offered when a test result is not known ("What are my ER, PR ...?").
+    results_question: str = ""
     # The page's treatment lists (list name -> ((item key, note), ...)), read by eligibility.py.
     option_lists: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
@@ -224,6 +226,11 @@ def load_catalog(path: Path) -> Catalog:
     if missing_tests:
         raise ValueError(f"tests is missing {sorted(missing_tests)}")
 
+    general_questions = tuple(_str_list(data, "general_questions"))
+    results_question = _text(data, "results_question")
+    if results_question not in general_questions:
+        raise ValueError("results_question must also be one of the general_questions")
+
     result = Catalog(
         families=families,
         items=items,
@@ -233,7 +240,8 @@ def load_catalog(path: Path) -> Catalog:
         reviewed_by=_text(page, "reviewed_by"),
         review_date=review_date,
         disclaimer=_text(data, "disclaimer"),
-        general_questions=tuple(_str_list(data, "general_questions")),
+        general_questions=general_questions,
+        results_question=results_question,
         reasons=_str_dict(data, "reasons"),
         tests=tests,
         option_lists=_load_options(data.get("options"), items),
