@@ -27,8 +27,17 @@ from actions.content import (
     unknown_facts,
     wording,
 )
-from actions.email_address import extract_email, validate_email
+from actions.email_address import extract_email, spell_out, validate_email
 from actions.mailer import GuideEntry, MailSettings, compose_guide_email, deliver_async
+from actions.paging import (
+    CONTROL_INTENTS,
+    ListState,
+    is_voice,
+    message,
+    needs_paging,
+    next_page,
+    previous_page,
+)
 from actions.profile_state import (
     PROFILE_SLOTS,
     YES_NO_ANSWERS,
@@ -54,6 +63,7 @@ BUTTON_RESPONSES = {
     "offer": "utter_offer_results_question",
 }
 LONG_MESSAGE = 2000
+SESSION_SCOPED_SLOTS = ("pending", "more", "email_address")
 
 # Which field of the content answers which question intent, and how to name it when missing.
 QUESTION_FIELDS = {
@@ -105,6 +115,104 @@ def capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def voice_turn(tracker: Tracker) -> bool:
+    """Whether the person is listening rather than reading (Alexa, the speech channel)."""
+    return is_voice(tracker.get_latest_input_channel())
+
+
+def say(dispatcher: CollectingDispatcher, messages: List[Dict[str, Any]]) -> None:
+    """Utter list messages made by ``actions.paging.message``."""
+    for item in messages:
+        dispatcher.utter_message(response=item["response"], **item["params"])
+
+
+def latest_request_id(tracker: Tracker) -> str | None:
+    """Id of the latest message that asked for something (not "more", "repeat", "help"...)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in CONTROL_INTENTS:
+            return event.get("message_id")
+    return None
+
+
+def read_list(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    items: List[Dict[str, Any]],
+    after: List[Dict[str, Any]] | None = None,
+    pending: str | None = None,
+) -> List[EventType]:
+    """Say a list; by voice, a page of it with "say more" (the rest waits in slot ``more``)."""
+    after = after or []
+    if not needs_paging(items, voice_turn(tracker)):
+        say(dispatcher, items + after)
+        return [SlotSet("more", None)] + ([SlotSet("pending", pending)] if pending else [])
+    state = ListState(items, 0, after, pending, latest_request_id(tracker))
+    say(dispatcher, state.page)
+    dispatcher.utter_message(response="utter_list_more", count=state.left)
+    return [SlotSet("more", state.to_slot())]
+
+
+def current_list(tracker: Tracker) -> ListState | None:
+    """The list being read out, if it belongs to the latest request."""
+    state = ListState.from_slot(tracker.get_slot("more"))
+    if state is None or state.origin != latest_request_id(tracker):
+        return None
+    return state
+
+
+def last_answer(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The bot messages of the latest turn that was not "repeat", "slower" or "faster"."""
+    skipped = {"repeat", "slower", "faster"}
+    found: List[Dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "bot":
+            found.insert(0, event)
+        elif kind == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent in skipped:
+                found = []
+            elif found:
+                return found
+    return found
+
+
+def say_again(dispatcher: CollectingDispatcher, bot_events: List[Dict[str, Any]]) -> None:
+    """Utter recorded bot messages again, buttons and reprompt included."""
+    for event in bot_events:
+        data = event.get("data") or {}
+        dispatcher.utter_message(
+            text=event.get("text"),
+            buttons=data.get("buttons") or [],
+            json_message=data.get("custom"),
+        )
+
+
+def last_profile_answer(tracker: Tracker) -> List[str]:
+    """Profile slots set by the latest turn whose answers still stand (for "go back")."""
+    current = dict(tracker.current_slot_values())
+    names: List[str] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user" and names:
+            return names
+        if kind == "session_started":
+            return []  # slots carried into a new session are not an answer to undo
+        name = event.get("name")
+        if (
+            kind == "slot"
+            and name in PROFILE_SLOTS
+            and event.get("value") is not None
+            and current.get(name) is not None
+            and name not in names
+        ):
+            names.append(name)
+    return names
+
+
 def ask_profile_question(dispatcher: CollectingDispatcher, question: str) -> List[EventType]:
     """Ask one profile question and remember that it is waiting for an answer."""
     dispatcher.utter_message(response=f"utter_ask_{question}")
@@ -120,7 +228,10 @@ def reprompt_pending(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) ->
 
 
 def continue_profile(
-    dispatcher: CollectingDispatcher, slots: Dict[str, Any], update: ProfileUpdate
+    dispatcher: CollectingDispatcher,
+    slots: Dict[str, Any],
+    update: ProfileUpdate,
+    tracker: Tracker | None = None,
 ) -> List[EventType]:
     """Say what was understood, then ask the next needed question or show the options."""
     events = set_slots(update.values)
@@ -141,7 +252,7 @@ def continue_profile(
     if question:
         return events + ask_profile_question(dispatcher, question)
     if update.changed or not slots.get("options_shown"):
-        return events + show_options(dispatcher, merged)
+        return events + show_options(dispatcher, merged, tracker)
     return events + [SlotSet("pending", None)]
 
 
@@ -155,15 +266,22 @@ def explain_unknown(dispatcher: CollectingDispatcher, fact: str) -> None:
         dispatcher.utter_message(response="utter_unknown_result", explanation=explanation)
 
 
-def show_options(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> List[EventType]:
-    """List the treatment families that fit the profile, why, and the medicines in each."""
+def show_options(
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], tracker: Tracker | None = None
+) -> List[EventType]:
+    """List the treatment families that fit the profile, why, and the medicines in each.
+
+    By voice the families are read three at a time; what follows the list waits for its end.
+    """
     content = catalog()
     profile = Profile.from_slots(profile_slots(slots))
     options = recommend(profile)
+    voice = tracker is not None and voice_turn(tracker)
     dispatcher.utter_message(
         response="utter_options_intro", facts=describe(slots), count=len(options)
     )
     phrases = wording()
+    families = []
     for number, option in enumerate(options, 1):
         family = content.family(option.family)
         item_texts = []
@@ -174,14 +292,17 @@ def show_options(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> Lis
         if option.depends_on:
             labels = [phrases["depends_labels"].get(f, f) for f in option.depends_on]
             items += phrases["option_depends"].format(facts=join_words(labels))
-        dispatcher.utter_message(
-            response="utter_option_family",
-            number=number,
-            family_name=capitalised(family.name),
-            reason=content.reasons.get(option.reason, ""),
-            items=items,
+        families.append(
+            message(
+                "utter_option_family",
+                number=number,
+                family_name=capitalised(family.name),
+                reason=content.reasons.get(option.reason, ""),
+                items=items,
+            )
         )
     example = content.family(options[0].family).name if options else "chemotherapy"
+    # By voice the numbered list is the choice; reading five buttons aloud would repeat it.
     buttons = [
         {
             "title": phrases["option_button"].format(family=content.family(o.family).name),
@@ -189,15 +310,19 @@ def show_options(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> Lis
         }
         for o in options
     ]
-    dispatcher.utter_message(response="utter_options_next", example=example, buttons=buttons)
-    events: List[EventType] = [SlotSet("options_shown", True), SlotSet("pending", None)]
+    after = [message("utter_options_next", example=example, buttons=[] if voice else buttons)]
+    pending = None
     unknown = unknown_facts(profile)
     question = content.results_question
     guide = guide_store.normalise_entries(slots.get("guide"))
     if {"hormone_receptors", "her2"} & set(unknown) and not guide_store.contains(guide, question):
-        dispatcher.utter_message(response="utter_offer_results_question", question=question)
-        events[-1] = SlotSet("pending", OFFER_PREFIX + question)
-    return events
+        after.append(message("utter_offer_results_question", question=question))
+        pending = OFFER_PREFIX + question
+    events: List[EventType] = [SlotSet("options_shown", True), SlotSet("pending", None)]
+    if tracker is None:
+        say(dispatcher, families + after)
+        return events + ([SlotSet("pending", pending)] if pending else [])
+    return events + read_list(dispatcher, tracker, families, after, pending)
 
 
 def add_to_guide(
@@ -291,7 +416,10 @@ def take_email_address(
         )
         return [SlotSet("pending", "email_address")]
     dispatcher.utter_message(
-        response="utter_confirm_email", count=len(entries), address=check.address
+        response="utter_confirm_email",
+        count=len(entries),
+        address=check.address,
+        spelled=spell_out(check.address),
     )
     return [SlotSet("email_address", check.address), SlotSet("pending", "confirm_email")]
 
@@ -334,12 +462,13 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        # Keep what a returning person told us (carry_over_slots_to_new_session).
+        # Keep what a returning person told us (carry_over_slots_to_new_session), but not a
+        # question or a list left open last time: a new session is a fresh start.
         events: List[EventType] = [SessionStarted()]
         events += [
             SlotSet(name, value)
             for name, value in tracker.current_slot_values().items()
-            if value is not None
+            if value is not None and name not in SESSION_SCOPED_SLOTS
         ]
         dispatcher.utter_message(response="utter_disclaimer")
         events.append(ActionExecuted("action_listen"))
@@ -365,7 +494,7 @@ class ActionUpdateProfile(Action):
             "inform_profile"
         ):
             dispatcher.utter_message(response="utter_profile_nothing_new")
-        return continue_profile(dispatcher, slots, update)
+        return continue_profile(dispatcher, slots, update, tracker)
 
 
 class ActionHandleAnswer(Action):
@@ -409,7 +538,7 @@ class ActionHandleAnswer(Action):
                 return []
             update = answer_yes_no(slots, pending, "dont_know")
         if not update.empty:
-            return continue_profile(dispatcher, slots, update)
+            return continue_profile(dispatcher, slots, update, tracker)
 
         if pending == "confirm_email":
             if intent == "affirm":
@@ -436,12 +565,15 @@ class ActionHandleAnswer(Action):
             dispatcher.utter_message(response="utter_email_cancelled")
             return [SlotSet("pending", None), SlotSet("email_address", None)]
         if pending == "remove_which" and intent == "inform_number":
-            return remove_from_guide(dispatcher, slots, text)
+            return remove_from_guide(dispatcher, tracker, slots, text)
         if intent == "inform_email" or pending == "email_address":
             return take_email_address(dispatcher, slots, text)
         if pending in PROFILE_QUESTIONS:
             reprompt_pending(dispatcher, slots)
             return []
+        if intent == "affirm" and not pending and not slots.get("options_shown"):
+            # "Yes" to "Shall we find your options?": start finding them.
+            return continue_profile(dispatcher, slots, update, tracker)
         dispatcher.utter_message(response="utter_what_next")
         return [SlotSet("pending", None)]
 
@@ -462,8 +594,8 @@ class ActionShowOptions(Action):
         if question:
             if update.empty:
                 dispatcher.utter_message(response="utter_options_need_profile")
-            return continue_profile(dispatcher, slots, update)
-        return set_slots(update.values) + show_options(dispatcher, merged)
+            return continue_profile(dispatcher, slots, update, tracker)
+        return set_slots(update.values) + show_options(dispatcher, merged, tracker)
 
 
 class ActionAnswerQuestion(AnswersSomethingElse):
@@ -500,14 +632,26 @@ class ActionAnswerQuestion(AnswersSomethingElse):
                 name=name,
             )
         content = catalog()
+        family = topic if isinstance(topic, Family) else content.family(topic.family)
+        after = []
+        if slots.get("pending") not in PROFILE_QUESTIONS:
+            after.append(message("utter_offer_save_family", family_name=family.name))
+        events: List[EventType] = [SlotSet("last_topic", topic.key)]
+        names = []
         if isinstance(topic, Family) and intent == "ask_what_is" and topic.item_keys:
             names = [display_name(content.item(key)) for key in topic.item_keys]
-            dispatcher.utter_message(response="utter_answer_family_items", items=join_words(names))
-        family = topic if isinstance(topic, Family) else content.family(topic.family)
-        if slots.get("pending") not in PROFILE_QUESTIONS:
-            dispatcher.utter_message(response="utter_offer_save_family", family_name=family.name)
+        if needs_paging(names, voice_turn(tracker)):
+            dispatcher.utter_message(response="utter_answer_family_items_count", count=len(names))
+            items = [message("utter_list_item", item=name) for name in names]
+            events += read_list(dispatcher, tracker, items, after)
+        else:
+            if names:
+                dispatcher.utter_message(
+                    response="utter_answer_family_items", items=join_words(names)
+                )
+            say(dispatcher, after)
         reprompt_pending(dispatcher, slots)
-        return [SlotSet("last_topic", topic.key)]
+        return events
 
 
 class ActionGuideAddFamily(AnswersSomethingElse):
@@ -575,18 +719,32 @@ class ActionGuideRead(AnswersSomethingElse):
         entries = guide_store.normalise_entries(slots.get("guide"))
         if not entries:
             dispatcher.utter_message(response="utter_guide_empty")
-        else:
-            dispatcher.utter_message(
-                response="utter_guide_read",
-                count=len(entries),
-                questions=guide_store.numbered(entries),
-            )
+            reprompt_pending(dispatcher, slots)
+            return []
+        events = read_guide(dispatcher, tracker, entries)
         reprompt_pending(dispatcher, slots)
+        return events
+
+
+def read_guide(
+    dispatcher: CollectingDispatcher, tracker: Tracker, entries: List[Dict[str, Any]]
+) -> List[EventType]:
+    """Read the guide back, numbered; by voice three questions at a time."""
+    if not voice_turn(tracker):
+        dispatcher.utter_message(
+            response="utter_guide_read", count=len(entries), questions=guide_store.numbered(entries)
+        )
         return []
+    dispatcher.utter_message(response="utter_guide_count", count=len(entries))
+    items = [
+        message("utter_guide_item", number=number, question=entry["text"])
+        for number, entry in enumerate(entries, 1)
+    ]
+    return read_list(dispatcher, tracker, items)
 
 
 def remove_from_guide(
-    dispatcher: CollectingDispatcher, slots: Dict[str, Any], text: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any], text: str
 ) -> List[EventType]:
     """Remove the question the person names by position, or ask which one."""
     entries = guide_store.normalise_entries(slots.get("guide"))
@@ -597,11 +755,9 @@ def remove_from_guide(
     if index is None and len(entries) == 1:
         index = 0
     if index is None:
-        dispatcher.utter_message(
-            response="utter_guide_read", count=len(entries), questions=guide_store.numbered(entries)
-        )
+        events = read_guide(dispatcher, tracker, entries)
         dispatcher.utter_message(response="utter_guide_which_remove", count=len(entries))
-        return [SlotSet("pending", "remove_which")]
+        return events + [SlotSet("pending", "remove_which")]
     entries, removed = guide_store.remove_at(entries, index)
     dispatcher.utter_message(
         response="utter_guide_removed", question=removed["text"], total=len(entries)
@@ -618,7 +774,7 @@ class ActionGuideRemove(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        return remove_from_guide(dispatcher, current_slots(tracker), latest_text(tracker))
+        return remove_from_guide(dispatcher, tracker, current_slots(tracker), latest_text(tracker))
 
 
 class ActionGuideClear(Action):
@@ -748,6 +904,142 @@ class ActionDefaultFallback(Action):
         else:
             dispatcher.utter_message(response="utter_default")
         reprompt_pending(dispatcher, slots)
+        return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Voice controls: available in every state, mid-profile included. They act on what was said last
+# and leave the question waiting for an answer (slot ``pending``) as it was.
+
+SPEECH_RATES = (70, 85, 100, 115, 130)  # percent of normal; each "slower" or "faster" is a step
+
+
+def next_rate(current: Any, intent: str) -> int:
+    """The speaking rate one step slower or faster, within SPEECH_RATES."""
+    try:
+        rate = int(float(current))
+    except (TypeError, ValueError):
+        rate = 100
+    index = min(range(len(SPEECH_RATES)), key=lambda i: abs(SPEECH_RATES[i] - rate))
+    step = -1 if intent == "slower" else 1
+    return SPEECH_RATES[max(0, min(len(SPEECH_RATES) - 1, index + step))]
+
+
+class ActionRepeat(Action):
+    """Say the last answer again, with its choices."""
+
+    def name(self) -> str:
+        return "action_repeat"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        answer = last_answer(tracker)
+        if answer:
+            say_again(dispatcher, answer)
+        else:
+            dispatcher.utter_message(response="utter_repeat_nothing")
+        return []
+
+
+class ActionMore(Action):
+    """Read the next part of a list read out by voice."""
+
+    def name(self) -> str:
+        return "action_more"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        state = current_list(tracker)
+        following = next_page(state) if state else None
+        if following is None:
+            dispatcher.utter_message(response="utter_more_nothing")
+            reprompt_pending(dispatcher, current_slots(tracker))
+            return []
+        say(dispatcher, following.page)
+        events: List[EventType] = [SlotSet("more", following.to_slot())]
+        if following.left:
+            dispatcher.utter_message(response="utter_list_more", count=following.left)
+            return events
+        say(dispatcher, following.after)
+        if following.pending:
+            events.append(SlotSet("pending", following.pending))
+        return events
+
+
+class ActionGoBack(Action):
+    """Go back: to the previous part of a list, or to the last profile question answered."""
+
+    def name(self) -> str:
+        return "action_go_back"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        state = current_list(tracker)
+        earlier = previous_page(state) if state else None
+        if earlier is not None:
+            say(dispatcher, earlier.page)
+            dispatcher.utter_message(response="utter_list_more", count=earlier.left)
+            return [SlotSet("more", earlier.to_slot())]
+        slots = current_slots(tracker)
+        undone = last_profile_answer(tracker)
+        if undone:
+            cleared = {**slots, **{name: None for name in undone}}
+            question = next_question(Profile.from_slots(profile_slots(cleared)))
+            if question:
+                dispatcher.utter_message(response="utter_go_back_profile")
+                events = [SlotSet(name, None) for name in undone]
+                events += [SlotSet("options_shown", False), SlotSet("more", None)]
+                return events + ask_profile_question(dispatcher, question)
+        dispatcher.utter_message(response="utter_go_back_nothing")
+        reprompt_pending(dispatcher, slots)
+        return []
+
+
+class ActionSpeechRate(Action):
+    """Speak slower or faster, then say the last answer again at the new pace."""
+
+    def name(self) -> str:
+        return "action_speech_rate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        intent = tracker.latest_message.get("intent", {}).get("name") or "slower"
+        current = tracker.get_slot("speech_rate")
+        rate = next_rate(current, intent)
+        if current is not None and rate == int(float(current)):
+            dispatcher.utter_message(response=f"utter_rate_limit_{intent}")
+        else:
+            dispatcher.utter_message(response=f"utter_rate_{intent}")
+        if voice_turn(tracker):
+            say_again(dispatcher, last_answer(tracker))
+        return [SlotSet("speech_rate", rate)]
+
+
+class ActionWhatCanISay(Action):
+    """Say what works right now: answers to the open question, list controls, or the basics."""
+
+    def name(self) -> str:
+        return "action_what_can_i_say"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        pending = tracker.get_slot("pending") or ""
+        if pending in PROFILE_QUESTIONS:
+            dispatcher.utter_message(response=f"utter_what_can_i_say_{pending}")
+        elif pending.startswith(OFFER_PREFIX) or pending.startswith("confirm_"):
+            dispatcher.utter_message(response="utter_what_can_i_say_confirm")
+        elif pending in ("email_address", "remove_which"):
+            dispatcher.utter_message(response=f"utter_what_can_i_say_{pending}")
+        elif current_list(tracker) is not None:
+            dispatcher.utter_message(response="utter_what_can_i_say_list")
+        else:
+            dispatcher.utter_message(response="utter_what_can_i_say")
+        dispatcher.utter_message(response="utter_what_can_i_say_always")
         return []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -19,6 +20,9 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "mbc-guide.tar.gz"
+TEST_SKILL_ID = "amzn1.ask.skill.00000000-test-4000-8000-000000000000"
+# The e2e servers take unsigned requests; the signature path is tested in test_alexa_verify.py.
+ALEXA_TEST_ENV = {"ALEXA_SKILL_ID": TEST_SKILL_ID, "ALEXA_VERIFY_SIGNATURE": "false"}
 
 
 def free_port() -> int:
@@ -160,6 +164,15 @@ class Assistant:
         )
         response.raise_for_status()
         return response.json()
+
+    def alexa(self, envelope: Any, raw: bytes | None = None) -> requests.Response:
+        """POST one Alexa request (a dict, or raw bytes) to the smart-speaker channel."""
+        return requests.post(
+            f"{self.url}/webhooks/alexa/webhook",
+            data=raw if raw is not None else json.dumps(envelope),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
 
     def text(self, sender: str, message: Any) -> str:
         """The bot's reply as one lower-cased string, for assertions."""

@@ -337,3 +337,144 @@ async def test_an_open_confirmation_is_closed_by_another_request():
     messages, slots = await run(a.ActionGuideRead, t)
     assert "pending" not in slots
     assert responses(messages)[-1] == "utter_ask_her2"
+
+
+# ---------------------------------------------------------------------------------------------
+# Voice controls
+
+
+def user_event(text: str, intent: str, channel: str = "alexa", message_id: str = "") -> dict:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"intent": {"name": intent}, "entities": []},
+        "input_channel": channel,
+        "message_id": message_id or f"id-{text}",
+    }
+
+
+def bot_event(text: str, buttons: list | None = None) -> dict:
+    return {"event": "bot", "text": text, "data": {"buttons": buttons or []}}
+
+
+def voice_tracker(events: list[dict], intent: str, text: str = "", **slots: Any) -> Tracker:
+    events = events + [user_event(text or intent, intent)]
+    return Tracker(
+        sender_id="test",
+        slots=slots,
+        latest_message={"text": text or intent, "intent": {"name": intent}, "entities": []},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def test_repeat_says_the_last_answer_with_its_choices():
+    buttons = [{"title": "Yes", "payload": "/affirm"}]
+    events = [
+        user_event("hi", "greet"),
+        bot_event("Hello."),
+        user_event("find my options", "show_options"),
+        bot_event("Is it HER2-positive?", buttons),
+        user_event("slower", "slower"),
+        bot_event("OK, slower."),
+    ]
+    messages, _ = await run(a.ActionRepeat, voice_tracker(events, "repeat"))
+    assert [m["text"] for m in messages] == ["Is it HER2-positive?"]
+    assert messages[0]["buttons"] == buttons
+
+
+async def test_repeat_with_nothing_said_yet():
+    messages, _ = await run(a.ActionRepeat, voice_tracker([], "repeat"))
+    assert responses(messages) == ["utter_repeat_nothing"]
+
+
+async def test_options_by_voice_are_read_three_at_a_time_then_more():
+    profile = {"hr": "positive", "er": "positive", "her2": "negative", "menopause": "post"}
+    profile.update({"prior_hormone": "no", "spread": ["bones"]})
+    t = voice_tracker([], "show_options", "find my options", **profile)
+    messages, slots = await run(a.ActionShowOptions, t)
+    names = responses(messages)
+    assert names[0] == "utter_options_intro"
+    assert names.count("utter_option_family") == 3
+    assert names[-1] == "utter_list_more"
+    state = slots["more"]
+    assert len(state["items"]) > 3
+    # "more" reads the rest and then what follows the list.
+    events = [user_event("find my options", "show_options", message_id="id-find my options")]
+    t = voice_tracker(events, "more", **profile, more=state)
+    messages, slots = await run(a.ActionMore, t)
+    assert "utter_option_family" in responses(messages)
+    assert "utter_options_next" in responses(messages) or responses(messages)[-1] == (
+        "utter_list_more"
+    )
+
+
+async def test_options_in_text_are_shown_whole():
+    profile = {"hr": "positive", "er": "positive", "her2": "negative", "menopause": "post"}
+    profile.update({"prior_hormone": "no", "spread": ["bones"]})
+    t = tracker("find my options", "show_options", **profile)
+    messages, slots = await run(a.ActionShowOptions, t)
+    assert "utter_list_more" not in responses(messages)
+    assert responses(messages)[-1] == "utter_options_next" and slots["more"] is None
+
+
+async def test_more_without_a_list():
+    messages, _ = await run(a.ActionMore, voice_tracker([], "more"))
+    assert responses(messages) == ["utter_more_nothing"]
+
+
+async def test_go_back_undoes_the_last_profile_answer_and_asks_again():
+    events = [
+        user_event("yes", "affirm"),
+        {"event": "slot", "name": "hr", "value": "positive"},
+        user_event("no", "deny"),
+        {"event": "slot", "name": "her2", "value": "negative"},
+        {"event": "slot", "name": "pending", "value": "menopause"},
+    ]
+    t = voice_tracker(events, "go_back", hr="positive", her2="negative", pending="menopause")
+    messages, slots = await run(a.ActionGoBack, t)
+    assert responses(messages) == ["utter_go_back_profile", "utter_ask_her2"]
+    assert slots["her2"] is None and slots["pending"] == "her2"
+
+
+async def test_go_back_with_nothing_to_undo():
+    messages, _ = await run(a.ActionGoBack, voice_tracker([], "go_back"))
+    assert responses(messages) == ["utter_go_back_nothing"]
+
+
+@pytest.mark.parametrize(
+    "current, intent, expected",
+    [(100, "slower", 85), (85, "slower", 70), (70, "slower", 70), (100, "faster", 115)],
+)
+def test_speech_rate_steps(current, intent, expected):
+    assert a.next_rate(current, intent) == expected
+
+
+async def test_slower_sets_the_rate_and_says_the_last_answer_again():
+    events = [user_event("what is tamoxifen", "ask_what_is"), bot_event("Tamoxifen is a pill.")]
+    messages, slots = await run(a.ActionSpeechRate, voice_tracker(events, "slower"))
+    assert slots["speech_rate"] == 85
+    assert responses(messages)[0] == "utter_rate_slower"
+    assert messages[1]["text"] == "Tamoxifen is a pill."
+    messages, _ = await run(a.ActionSpeechRate, voice_tracker(events, "slower", speech_rate=70.0))
+    assert responses(messages)[0] == "utter_rate_limit_slower"
+
+
+async def test_what_can_i_say_depends_on_the_question():
+    messages, _ = await run(
+        a.ActionWhatCanISay, voice_tracker([], "what_can_i_say", pending="her2")
+    )
+    assert responses(messages) == ["utter_what_can_i_say_her2", "utter_what_can_i_say_always"]
+    messages, _ = await run(a.ActionWhatCanISay, voice_tracker([], "what_can_i_say"))
+    assert responses(messages) == ["utter_what_can_i_say", "utter_what_can_i_say_always"]
+
+
+async def test_confirming_an_email_passes_the_spelled_address():
+    t = tracker(
+        "sam dot rivera at example dot org", "inform_email", guide=[{"family": None, "text": "Q?"}]
+    )
+    messages, _ = await run(a.ActionHandleAnswer, t)
+    assert messages[-1]["spelled"] == "s a m dot r i v e r a at example dot org"

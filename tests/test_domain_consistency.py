@@ -11,7 +11,12 @@ ACTIONS_SOURCE = (ROOT / "actions" / "actions.py").read_text()
 RULES = (ROOT / "data" / "rules.yml").read_text()
 
 # Responses chosen by name at run time: f"utter_ask_{question}" and the like.
-DYNAMIC_PREFIXES = ("utter_ask_", "utter_email_problem_")
+DYNAMIC_PREFIXES = (
+    "utter_ask_",
+    "utter_email_problem_",
+    "utter_rate_",
+    "utter_what_can_i_say_",
+)
 DYNAMIC_NAMES = {"utter_emergency", "utter_crisis"}
 
 
@@ -59,3 +64,22 @@ def test_the_action_server_registers_exactly_the_domain_actions():
     executor = ActionExecutor()
     executor.register_package("actions")
     assert set(executor.actions) == set(DOMAIN["actions"])
+
+
+def test_every_voice_control_answer_has_a_response():
+    from actions.actions import PROFILE_QUESTIONS
+
+    for intent in ("slower", "faster"):
+        assert f"utter_rate_{intent}" in DOMAIN["responses"]
+        assert f"utter_rate_limit_{intent}" in DOMAIN["responses"]
+    for state in PROFILE_QUESTIONS + ("email_address", "remove_which"):
+        assert f"utter_what_can_i_say_{state}" in DOMAIN["responses"]
+
+
+def test_voice_variants_keep_the_buttons_of_their_response():
+    # A spoken question must offer the same numbered choices as the written one.
+    for name, variants in DOMAIN["responses"].items():
+        default = [v for v in variants if "channel" not in v]
+        voice = [v for v in variants if v.get("channel") == "voice"]
+        for variant in voice:
+            assert variant.get("buttons") == default[0].get("buttons"), name

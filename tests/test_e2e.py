@@ -9,28 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.servers import MODEL, Assistant, environment_for_mail, start_smtp
+from tests.servers import MODEL, Assistant, environment_for_mail
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: run `make train`"),
 ]
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    controller, catcher = start_smtp()
-    yield controller, catcher
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory, smtp):
-    controller, _ = smtp
-    workdir = tmp_path_factory.mktemp("assistant")
-    bot = Assistant(workdir, environment_for_mail(controller.port, workdir / "outbox")).start()
-    yield bot
-    bot.stop()
 
 
 def new_sender() -> str:
