@@ -284,14 +284,22 @@ def show_options(
     families = []
     for number, option in enumerate(options, 1):
         family = content.family(option.family)
-        item_texts = []
+        item_texts, short_names = [], []
         for choice in option.items:
-            text = display_name(content.item(choice.item))
+            item = content.item(choice.item)
+            text = display_name(item)
             item_texts.append(f"{text} {choice.note}".strip() if choice.note else text)
+            short_names.append(item.name)
         items = phrases["option_items"].format(items=join_words(item_texts)) if item_texts else ""
+        # By voice, the generic names only: brand names and notes make a turn too long to hear.
+        short_items = (
+            phrases["option_items"].format(items=join_words(short_names)) if short_names else ""
+        )
         if option.depends_on:
             labels = [phrases["depends_labels"].get(f, f) for f in option.depends_on]
-            items += phrases["option_depends"].format(facts=join_words(labels))
+            depends = phrases["option_depends"].format(facts=join_words(labels))
+            items += depends
+            short_items += depends
         families.append(
             message(
                 "utter_option_family",
@@ -299,6 +307,7 @@ def show_options(
                 family_name=capitalised(family.name),
                 reason=content.reasons.get(option.reason, ""),
                 items=items,
+                short_items=short_items,
             )
         )
     example = content.family(options[0].family).name if options else "chemotherapy"

@@ -8,6 +8,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("nlu_scores.py", "latency.py", "train_time.py"):
+for script in ("nlu_scores.py", "latency.py", "alexa.py", "train_time.py"):
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)
