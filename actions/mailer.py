@@ -21,11 +21,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from dotenv import dotenv_values, find_dotenv
-
 from actions.content.catalog import Catalog, catalog
 from actions.content.wording import wording
 from actions.email_address import validate_email
+from actions.environment import settings
 
 __all__ = [
     "DeliveryResult",
@@ -49,7 +48,6 @@ def _words(key: str) -> str:
 
 
 _SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Error texts are shown in logs and may be spoken: keep them short.
 _MAX_ERROR = 200
 
@@ -83,7 +81,7 @@ class MailSettings:
         message for an unknown SMTP_SECURITY or a non-numeric port or timeout.
         """
         if environ is None:
-            environ = {**_dotenv_values(), **os.environ}
+            environ = settings()
 
         def get(name: str) -> str | None:
             value = environ.get(name)
@@ -353,11 +351,3 @@ def _failed(via: str, reason: str) -> DeliveryResult:
     reason = " ".join(reason.split())[:_MAX_ERROR]
     logger.warning("Guide email not delivered via %s: %s", via, reason)
     return DeliveryResult(sent=False, via=via, error=reason)
-
-
-def _dotenv_values() -> dict[str, str]:
-    """Values from the nearest .env file, or {} when there is none."""
-    path = find_dotenv(usecwd=True) or str(_PROJECT_ROOT / ".env")
-    if not Path(path).is_file():
-        return {}
-    return {key: value for key, value in dotenv_values(path).items() if value is not None}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from actions.content import wording
+from actions.environment import settings as environment
 from channels.alexa_intents import (
     BUILT_IN_INTENTS,
     CATCH_ALL_INTENT,
@@ -47,10 +47,11 @@ class AlexaSettings:
     def from_env(cls, credentials: Mapping[str, Any] | None = None) -> AlexaSettings:
         """Read ``ALEXA_SKILL_ID`` and ``ALEXA_VERIFY_SIGNATURE`` (credentials.yml may override)."""
         credentials = credentials or {}
-        skill_id = str(credentials.get("skill_id") or os.environ.get("ALEXA_SKILL_ID", "")).strip()
+        environ = environment()
+        skill_id = str(credentials.get("skill_id") or environ.get("ALEXA_SKILL_ID", "")).strip()
         raw = credentials.get("verify_signature")
         if raw is None:
-            raw = os.environ.get("ALEXA_VERIFY_SIGNATURE", "true")
+            raw = environ.get("ALEXA_VERIFY_SIGNATURE", "true")
         # Anything but an explicit "off" keeps the check on: failing closed is the safe default.
         verify = str(raw).strip().lower() not in ("false", "0", "no", "off")
         return cls(skill_id=skill_id, verify_signature=verify)

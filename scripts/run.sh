@@ -37,6 +37,8 @@ The assistant is running.
   Chat over REST:  curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
                      -H 'Content-Type: application/json' -d '{"sender": "me", "message": "hi"}'
   Chat in a terminal: make shell
+  Smart speaker (Alexa): POST http://localhost:$RASA_PORT/webhooks/alexa/webhook
+                     (set ALEXA_SKILL_ID; see skill-package/README.md)
   Logs: $LOG_DIR/rasa.log and $LOG_DIR/actions.log. Stop with Ctrl-C.
 MSG
     break
