@@ -462,6 +462,19 @@ class AnswersSomethingElse(Action, abc.ABC):
         return events
 
 
+def session_just_started(tracker: Tracker) -> bool:
+    """Whether a session started after the person's previous message (so none is needed now)."""
+    events = list(tracker.events)
+    if events and events[-1].get("event") == "user":
+        events = events[:-1]  # the message that asked for the session
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "session_started":
+            return True
+    return False
+
+
 class ActionSessionStart(Action):
     """Start every new conversation with the short disclaimer, whatever the first message is."""
 
@@ -471,6 +484,10 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
+        if session_just_started(tracker):
+            # A channel asked for a new session ("/session_start") in a conversation that Rasa
+            # started a moment ago for this very message: one welcome is enough.
+            return []
         # Keep what a returning person told us (carry_over_slots_to_new_session), but not a
         # question or a list left open last time: a new session is a fresh start.
         events: List[EventType] = [SessionStarted()]

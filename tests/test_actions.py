@@ -478,3 +478,16 @@ async def test_confirming_an_email_passes_the_spelled_address():
     )
     messages, _ = await run(a.ActionHandleAnswer, t)
     assert messages[-1]["spelled"] == "s a m dot r i v e r a at example dot org"
+
+
+async def test_a_session_asked_for_right_after_rasa_started_one_welcomes_once():
+    just_started = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    messages, _ = await run(a.ActionSessionStart, voice_tracker(just_started, "session_start"))
+    assert messages == []
+    returning = [user_event("hi", "greet"), bot_event("Hello.")]
+    messages, _ = await run(a.ActionSessionStart, voice_tracker(returning, "session_start"))
+    assert responses(messages) == ["utter_disclaimer"]

@@ -63,7 +63,9 @@ class Speaker:
 def test_launch_welcomes_with_the_disclaimer_and_a_reprompt(assistant):
     person = Speaker(assistant)
     words = person.launch()
-    assert "not medical advice" in words and "911" in words
+    assert (
+        "not medical advice" in words and words.count("911") == 1
+    )  # said once, even the first time
     assert person.ends is False
     assert person.reprompt and person.reprompt not in words
     card = person.last["response"]["card"]
@@ -94,7 +96,7 @@ def test_a_drug_question_in_one_shot(assistant):
         TEST_SKILL_ID, person.user, person.session, "what is tamoxifen", new=True
     )
     words = person.speech(person.send(envelope))
-    assert "not medical advice" in words  # a new session always starts with the disclaimer
+    assert words.count("not medical advice") == 1  # a new session starts with the disclaimer
     assert "estrogen" in words.lower()
 
 
@@ -106,8 +108,9 @@ def test_help_repeat_and_what_can_i_say_mid_profile(assistant):
     helped = person.intent("AMAZON.HelpIntent")
     assert "repeat" in helped and person.ends is False
     assert "hormone receptor-positive" in helped  # and back to the question
-    assert "yes, no, or I don't know" in person.say("what can i say")
-    assert "hormone receptor-positive" in person.say("say that again")
+    choices = person.say("what can i say")
+    assert "yes, no, or I don't know" in choices and "go back" in choices
+    assert person.say("say that again") == choices
 
 
 def test_slower_slows_the_speech_and_says_it_again(assistant):
