@@ -12,7 +12,7 @@ Templates use a small language in the style of home-assistant/intents:
 * a trailing digit (``{site_2}``) draws a second, different value of the same slot.
 
 Outputs (all Rasa 3.x YAML, version "3.1"):
-data/nlu/{profile,knowledge,guide,safety,chitchat}.yml, data/nlu/synonyms.yml,
+data/nlu/{profile,knowledge,guide,safety,chitchat,voice}.yml, data/nlu/synonyms.yml,
 data/nlu/lookups.yml and tests/nlu/holdout.yml (about 15% per intent, never in training).
 """
 
@@ -726,7 +726,7 @@ START_PROFILE = [
 ]
 SHOW_OPTIONS = [
     "(show me|show|list|give me) my (options|treatment options|results|matches)",
-    "(what are|what're|tell me) my (options|treatment options|choices) (now|)",
+    "(what are|what're|tell me) my (options|treatment options|treatment choices) (now|)",
     "what (treatments|options) (fit|match|apply to|are there for) (me|my cancer)",
     "which treatments (fit|match|could work for) me",
     "(so what|ok so what|so) (can i get|are my options|treatments can i have)",
@@ -762,6 +762,8 @@ DONT_KNOW = [
     "(what|which) {fact} (status|result)? (i don't know|no idea|not sure)",
     "(skip that|pass|i'll skip that), i don't know",
     "(i don't know|no idea) what my {fact} is",
+    "(the doctor|my doctor|my oncologist|they|the nurse) (didn't say|did not say|never said|"
+    "didn't tell me|never mentioned it|didn't mention it)",
 ]
 DONT_KNOW_FIXED = [
     "I don't know",
@@ -875,7 +877,11 @@ ASK_TEMPLATES = {
     "ask_who_for": (ASK_WHO_FOR, 140),
 }
 ASK_FIXED_TRAIN = {
-    "ask_what_is": ["what is {drug=herceptin}", "tell me about {drug=tamoxifen}"],
+    "ask_what_is": [
+        "what is {drug=herceptin}",
+        "tell me about {drug=tamoxifen}",
+        "tell me more about {drug=tamoxifen}",
+    ],
     "ask_how_works": [
         "how does {drug=letrozole} work",
         "what does {drug=herceptin} do in the body",
@@ -1175,8 +1181,30 @@ GOODBYE = [
     "soon)",
     "(that's enough for|enough for|done for) (today|now|tonight)",
     "(have a good|have a nice) (day|night|evening|one)",
+    # Voice exits: a smart speaker user says one word to leave.
+    "(stop|cancel|quit|exit|stop it|cancel it|quit it|exit now|stop now)(!|.|)",
+    "(ok|okay|alright|please|just|no|oh) (stop|cancel|quit|exit)",
+    "(stop|cancel|quit|exit|close|leave) (the skill|the app|this app|the guide|the assistant|"
+    "this skill|please|for now)",
+    "(you can stop|you can stop now|stop talking|i'm finished|we're done|that will be all|"
+    "i'm done here|that's all i need|i'm all set)",
+    "(that's all|i'm done|we're done|i'm finished), (stop|bye|goodbye|thanks|you can stop)",
+    "(i'm|i am|we're|we are) (finished|all finished|done|all done) (now|for today|here|"
+    "with this|talking|)(, thanks|, bye|)",
+    "(that will be all|that'll be all|that's everything|nothing else) (thanks|for now|"
+    "for today|bye|)",
 ]
-GOODBYE_FIXED = ["bye", "goodbye", "see you later"]
+GOODBYE_FIXED = [
+    "bye",
+    "goodbye",
+    "see you later",
+    "stop",
+    "cancel",
+    "quit",
+    "exit",
+    "that's all",
+    "I'm done",
+]
 THANK = [
     "(thanks|thank you|thank you so much|thanks a lot|many thanks|thx|ty|thanks so much|"
     "thank you very much) (!|.|for your help|for that|for the info|)",
@@ -1184,6 +1212,8 @@ THANK = [
     "(i appreciate it|appreciate it|much appreciated|i really appreciate that)",
     "(great|perfect|ok|wonderful|awesome|cool), (thanks|thank you)",
     "(you've been a big help|you're very kind|bless you for this)",
+    "(you've been|you were|that was|this was|that's been) (a big help|a great help|so helpful|"
+    "very helpful|really helpful|a huge help)",
     "(perfect|great|wonderful|brilliant|excellent|lovely), (thank you|thanks) (so much|a lot|)",
     "(thank you|thanks) for (explaining|the help|your time|listening|being here)",
 ]
@@ -1202,23 +1232,25 @@ DENY = [
     "(no|nope|nah|no way|not really|negative|never|not at all|no thanks|no thank you)(!|.|)",
     "(no|nope), (that's wrong|that's not right|not that|don't do that|cancel that|that's not it)",
     "(don't|do not) (send it|save it|do that|add it|clear it)",
-    "(not now|maybe later|not today|never mind|nevermind|cancel|skip it|i changed my mind)",
+    "(not now|maybe later|not today|never mind|nevermind|skip it|i changed my mind)",
     "(that's wrong|that's not right|that's incorrect|wrong|incorrect|that isn't my email)",
     "(no|nope) (i don't want that|please don't|leave it|keep it)",
 ]
 DENY_FIXED = ["no", "nope", "not really"]
 HELP = [
-    "(help|help me|i need help|can you help|help please|please help me)(!|.|)",
-    "(what can i say|what can you do|what do you do|what are you for|what can i ask you|"
-    "what should i say|what are my choices here|what are the commands)",
+    "(help|help me|i need help|can you help|help please|please help me|i need some help)(!|.|)",
+    "(what can you do|what do you do|what are you for|what is this app|what is this thing for)",
     "(how does this work|how do i use this|how do i use you|how does this app work)",
     "(i'm lost|i'm confused|i don't understand|i'm stuck|what now|what do i do now)",
+    "(i'm|i am|i feel|i'm a bit|i'm totally|i'm kind of) (lost|confused|stuck) (here|now|)",
     "(what can you help me with|what kind of things can you do|what do you know about)",
-    "(tell me what you can do|list what you can do|show me what i can say|what are my options "
-    "for talking to you)",
-    "(repeat the choices|say the choices again|what were the choices)",
+    "(tell me what you can do|list what you can do|explain what you do|what are you able to do)",
+    "(how can you help me|how can you help|what is this for|help me out here)",
+    "(can you|could you|please) (explain|tell me) how this (works|app works|thing works)",
+    "(what is|what's) this (assistant|skill|service|bot) (for|about|)",
+    "(i need|can i get|i'd like) (some assistance|some guidance|a hand|assistance) (please|)",
 ]
-HELP_FIXED = ["help", "what can I say", "what can you do"]
+HELP_FIXED = ["help", "what can you do"]
 ASK_SOURCES = [
     "(where does|where did) (this|that|the|your) (information|info|advice|answer) come from",
     "(how old|how current|how recent|how up to date) is (this|that|the|your) (information|info|"
@@ -1237,6 +1269,191 @@ ASK_SOURCES_FIXED = [
     "where does this information come from",
     "how old is this information",
     "who reviewed this",
+]
+
+# Voice controls (a smart speaker reads lists a few at a time and can't be scrolled back).
+# Each command's core phrasings are shared by several carrier templates ("please ...",
+# "sorry, ..."), so every core phrasing is seen in training even when some of its sentences are
+# held out. Kept apart from neighbours: "tell me more about X" is ask_what_is, "what are my
+# options" is show_options, "the last one" is inform_number, "stop" alone is goodbye.
+_ASK = "(please|can you|could you|would you|can you please|could you please)"
+_REPEAT_CORE = (
+    "(repeat that|say that again|repeat the question|say it again|repeat yourself|"
+    "repeat what you said|say that one more time|repeat the last part|read that again|"
+    "ask the question again|repeat the choices|repeat it)"
+)
+_MISSED = (
+    "(i missed that|i didn't catch that|i didn't hear you|i didn't hear that|i couldn't hear you|"
+    "i wasn't listening|i missed the question|i didn't get that)"
+)
+_WHAT_SAID = (
+    "(what did you say|what was that|what did you just say|what was the question|"
+    "what did you ask|what were the choices)"
+)
+_PARDON = "(pardon|pardon me|come again|i beg your pardon|sorry)"
+REPEAT = [
+    _REPEAT_CORE,
+    f"{_ASK} {_REPEAT_CORE}",
+    f"{_REPEAT_CORE} (please|for me|)",
+    _MISSED,
+    f"(sorry|oops|hold on|wait|sorry about that), {_MISSED}",
+    f"{_MISSED}, {_REPEAT_CORE}",
+    _WHAT_SAID,
+    f"(sorry|wait|hold on|pardon|huh), {_WHAT_SAID}",
+    f"{_PARDON}(?|)",
+    f"{_PARDON}, {_REPEAT_CORE}",
+    "(one more time|once more|once again|again|repeat) (please|)",
+]
+REPEAT_FIXED = [
+    "repeat that",
+    "say that again",
+    "what did you say",
+    "can you repeat the question",
+    "pardon",
+    "sorry, I missed that",
+    "come again",
+    "one more time please",
+]
+_MORE_CORE = (
+    "(more|tell me more|next|keep going|go on|continue|carry on|keep reading|next ones|"
+    "what else|the rest|give me more|the next ones|the others)"
+)
+_REST = (
+    "(the rest|the next ones|the others|the other ones|the remaining ones|the next few|"
+    "the next three|the next two|the rest of the list|the other treatments|the next options)"
+)
+MORE = [
+    _MORE_CORE,
+    f"(ok|okay|alright|yeah|and|so) {_MORE_CORE}",
+    f"{_MORE_CORE} (please|then|i'm listening)",
+    f"(read|tell me|give me|list|show me|read me) {_REST}",
+    f"(and|so|and what about|ok and|what about) {_REST}(?|)",
+    f"(i want to hear|i'd like to hear|let me hear|can i hear) {_REST}",
+    "(what else|what else is there|what else do you have|are there more|are there any more|"
+    "is there more|any more|were there more|what are the others)(?|)",
+    "(continue|go on|keep going|carry on|move on) (with the list|with the rest|"
+    "to the next ones|down the list|with the options)",
+    "(what comes next|what's next|whats next|and next|next one please)",
+    "(next|the next) (page|part|batch|set|three|two|few)",
+]
+MORE_FIXED = [
+    "more",
+    "tell me more",
+    "next",
+    "keep going",
+    "go on",
+    "what else",
+    "the rest",
+    "next ones",
+    "continue",
+    "and the others?",
+]
+_BACK_CORE = (
+    "(go back|back|previous|back up|undo that|go back one|go back a step|take me back|"
+    "previous one|previous question|the previous question|step back)"
+)
+_CHANGE_ANSWER = (
+    "(let me|can i|i want to|i need to|i'd like to) (change|fix|redo|correct) my "
+    "(last answer|previous answer|answer|last response)"
+)
+GO_BACK = [
+    _BACK_CORE,
+    f"{_BACK_CORE} (please|now)",
+    "(can we|could we|can you|could you|please|let's|i want to|i'd like to) (go back|back up|"
+    "go back one|go back a step|undo that)",
+    f"(wait|oops|hold on|sorry|no wait|actually), {_BACK_CORE}",
+    "(i made a mistake|i answered wrong|i said the wrong thing|i got that wrong|that was wrong), "
+    "(go back|take me back|undo that|let me change it|let me change my answer)",
+    _CHANGE_ANSWER,
+    f"(wait|oops|sorry|actually), {_CHANGE_ANSWER}",
+    "(go|take me|jump|move|let's go) back (to the previous question|to the last question|"
+    "one question|one step|a step|two questions|to where we were)",
+    "(the last question again|ask me the last question again|the previous question again|"
+    "go to the previous question|back to the previous question|the one before|"
+    "the question before)",
+    "(undo|undo my last answer|undo what i said|undo my answer|undo that please)",
+]
+GO_BACK_FIXED = [
+    "go back",
+    "back",
+    "previous",
+    "back up",
+    "undo that",
+    "the last question again",
+    "let me change my last answer",
+    "previous one",
+]
+# "too fast" asks for slower speech and "too slow" for faster: both wordings appear often in
+# both intents' carriers, so the model learns the pair rather than the single word.
+_SLOWER_VERB = (
+    "(slow down|speak slower|talk slower|speak more slowly|talk more slowly|read slower|"
+    "read more slowly|go slower|slow it down)"
+)
+_SLOWER_CORE = _SLOWER_VERB[:-1] + "|slower|a bit slower|a little slower)"
+_TOO_FAST = (
+    "(you're talking too fast|you're going too fast|you're speaking too fast|you talk too fast|"
+    "that's too fast|too fast|way too fast|it's too fast|you're reading too fast|not so fast)"
+)
+SLOWER = [
+    _SLOWER_CORE,
+    f"{_SLOWER_CORE} (please|for me|so i can follow)",
+    f"{_ASK} {_SLOWER_VERB}",
+    _TOO_FAST,
+    f"{_TOO_FAST}(,|) {_SLOWER_CORE}",
+    f"(whoa|hey|wait|hold on|sorry), {_SLOWER_CORE}",
+    f"(whoa|hey|wait|hold on|sorry), {_TOO_FAST}",
+    f"(i can't keep up|i can't follow you|it's hard to follow)(,|) {_SLOWER_CORE}",
+]
+SLOWER_FIXED = ["slower", "slow down", "speak more slowly", "talk slower please", "too fast"]
+_FASTER_VERB = (
+    "(speed up|talk faster|speak faster|go faster|read faster|speak more quickly|"
+    "talk more quickly|hurry up|pick up the pace|speed it up)"
+)
+_FASTER_CORE = _FASTER_VERB[:-1] + "|faster|a bit faster|a little faster)"
+_TOO_SLOW = (
+    "(you're too slow|you're talking too slowly|you're so slow|you talk too slowly|"
+    "that's too slow|too slow|way too slow|it's too slow|you're reading too slowly|"
+    "you're going too slow)"
+)
+FASTER = [
+    _FASTER_CORE,
+    f"{_FASTER_CORE} (please|for me|now)",
+    f"{_ASK} {_FASTER_VERB}",
+    _TOO_SLOW,
+    f"{_TOO_SLOW}(,|) {_FASTER_CORE}",
+    f"(come on|hey|ok|sorry), {_FASTER_CORE}",
+    f"(come on|hey|honestly|sorry), {_TOO_SLOW}",
+    f"(you can|feel free to) {_FASTER_VERB}",
+]
+FASTER_FIXED = ["faster", "speed up", "talk faster", "you're too slow", "speak more quickly"]
+_SAY_CORE = "(what can i say|what do i say|what should i say|what can i answer|what do i answer)"
+WHAT_CAN_I_SAY = [
+    _SAY_CORE,
+    f"{_SAY_CORE} (now|here|to you|at this point|next|right now)",
+    f"(sorry|um|so|ok|hmm|wait), {_SAY_CORE}",
+    "(what are my choices|what are the choices|what choices do i have)(?|)",
+    "(what are my choices|what choices do i have|what are my options|what options do i have) "
+    "(here|at this point|for answering|for this question|for talking to you)",
+    "(what commands are there|what are the commands|what commands can i use|"
+    "what commands do you know|list the commands|tell me the commands|"
+    "what are the voice commands|which commands work|what words work|what words can i use|"
+    "what words do you understand|which words work)(?|)",
+    "(i don't know|i'm not sure|not sure|no idea) what (to say|i can say|to answer|i should say)",
+    "(what can i ask you|what can i ask) (right now|now|here|at this point|)",
+    "(give me|tell me|can you give me) (some examples|an example|examples) of what (i can|to) say",
+    "(show me|tell me|remind me) what i can (say|answer)",
+    "(how do i|how should i|how can i) answer (that|this|this question|)",
+]
+WHAT_CAN_I_SAY_FIXED = [
+    "what can I say",
+    "what are my choices",
+    "what can I say now",
+    "what are my options here",
+    "what commands are there",
+    "what do I say",
+    "what can I ask you right now",
+    "what words work",
+    "I don't know what to say",
 ]
 
 
@@ -1280,13 +1497,19 @@ def intent_specs() -> list[IntentSpec]:
         IntentSpec("crisis", "safety", 82, CRISIS, CRISIS_FIXED),
         IntentSpec("ask_personal_advice", "safety", 100, PERSONAL_ADVICE, PERSONAL_ADVICE_FIXED),
         IntentSpec("greet", "chitchat", 90, GREET, GREET_FIXED),
-        IntentSpec("goodbye", "chitchat", 90, GOODBYE, GOODBYE_FIXED),
+        IntentSpec("goodbye", "chitchat", 110, GOODBYE, GOODBYE_FIXED),
         IntentSpec("thank", "chitchat", 100, THANK, THANK_FIXED),
         IntentSpec("affirm", "chitchat", 110, AFFIRM, AFFIRM_FIXED),
         IntentSpec("deny", "chitchat", 90, DENY, DENY_FIXED),
         IntentSpec("help", "chitchat", 80, HELP, HELP_FIXED),
         IntentSpec("ask_sources", "chitchat", 60, ASK_SOURCES, ASK_SOURCES_FIXED),
         IntentSpec("out_of_scope", "chitchat", 120, OUT_OF_SCOPE, OUT_OF_SCOPE_FIXED),
+        IntentSpec("repeat", "voice", 90, REPEAT, REPEAT_FIXED),
+        IntentSpec("more", "voice", 90, MORE, MORE_FIXED),
+        IntentSpec("go_back", "voice", 85, GO_BACK, GO_BACK_FIXED),
+        IntentSpec("slower", "voice", 75, SLOWER, SLOWER_FIXED),
+        IntentSpec("faster", "voice", 75, FASTER, FASTER_FIXED),
+        IntentSpec("what_can_i_say", "voice", 80, WHAT_CAN_I_SAY, WHAT_CAN_I_SAY_FIXED),
     ]
     return specs
 
