@@ -465,9 +465,11 @@ class AnswersSomethingElse(Action, abc.ABC):
 def session_just_started(tracker: Tracker) -> bool:
     """Whether a session started after the person's previous message (so none is needed now)."""
     events = list(tracker.events)
-    if events and events[-1].get("event") == "user":
-        events = events[:-1]  # the message that asked for the session
-    for event in reversed(events):
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if not users:
+        return False
+    # Look before the message that asked for the session (Rasa logs more events after it).
+    for event in reversed(events[: users[-1]]):
         if event.get("event") == "user":
             return False
         if event.get("event") == "session_started":
@@ -486,8 +488,9 @@ class ActionSessionStart(Action):
     ) -> List[EventType]:
         if session_just_started(tracker):
             # A channel asked for a new session ("/session_start") in a conversation that Rasa
-            # started a moment ago for this very message: one welcome is enough.
-            return []
+            # started a moment ago for this very message: one welcome is enough. The action_listen
+            # keeps the next message matching the rules, as after any session start.
+            return [ActionExecuted("action_listen")]
         # Keep what a returning person told us (carry_over_slots_to_new_session), but not a
         # question or a list left open last time: a new session is a fresh start.
         events: List[EventType] = [SessionStarted()]

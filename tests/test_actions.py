@@ -486,7 +486,16 @@ async def test_a_session_asked_for_right_after_rasa_started_one_welcomes_once():
         {"event": "session_started"},
         {"event": "action", "name": "action_listen"},
     ]
-    messages, _ = await run(a.ActionSessionStart, voice_tracker(just_started, "session_start"))
+    dispatcher = CollectingDispatcher()
+    events = await a.ActionSessionStart().run(
+        dispatcher, voice_tracker(just_started, "session_start"), {}
+    )
+    assert dispatcher.messages == []
+    assert [(e["event"], e["name"]) for e in events] == [("action", "action_listen")]
+    # Rasa logs the featurization after the message before running the action.
+    t = voice_tracker(just_started, "session_start")
+    t.events.append({"event": "user_featurization", "use_text_for_featurization": False})
+    messages, _ = await run(a.ActionSessionStart, t)
     assert messages == []
     returning = [user_event("hi", "greet"), bot_event("Hello.")]
     messages, _ = await run(a.ActionSessionStart, voice_tracker(returning, "session_start"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.servers import MODEL, ROOT
+from tests import alexa_fixtures as fx
+from tests.servers import MODEL, ROOT, TEST_SKILL_ID
 
 pytestmark = [
     pytest.mark.e2e,
@@ -40,6 +42,8 @@ def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path
     if port_in_use(5005) or port_in_use(5055):
         pytest.skip("ports 5005/5055 are taken by another assistant")
     env = {**os.environ, "LOG_DIR": str(tmp_path / "logs"), "SMTP_HOST": ""}
+    env.pop("ALEXA_VERIFY_SIGNATURE", None)  # the default must check signatures
+    env["ALEXA_SKILL_ID"] = TEST_SKILL_ID
     process = subprocess.Popen(
         ["bash", str(ROOT / "scripts" / "run.sh")],
         cwd=ROOT,
@@ -64,6 +68,17 @@ def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path
             timeout=30,
         ).json()
         assert any("estrogen" in m.get("text", "") for m in reply)
+        # The smart speaker channel checks signatures by default: unsigned or forged requests
+        # from the right skill are refused before anything reaches the assistant.
+        launch = json.dumps(fx.launch(TEST_SKILL_ID, "amzn1.ask.account.x", "s")).encode()
+        alexa = "http://127.0.0.1:5005/webhooks/alexa/webhook"
+        forged = {
+            "SignatureCertChainUrl": "https://attacker.example/echo.api/cert.pem",
+            "Signature-256": "c2lnbmF0dXJl",
+        }
+        for headers in ({}, forged):
+            refused = requests.post(alexa, data=launch, headers=headers, timeout=30)
+            assert refused.status_code == 400 and "signature" in refused.json()["error"]
         # The action server is not reachable from other machines: it listens on loopback only.
         assert listening_hosts(5055) == {"127.0.0.1"}
     finally:
