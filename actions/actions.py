@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 PROFILE_QUESTIONS = ("hr", "pr", "her2", "menopause", "prior_hormone", "spread")
 OFFER_PREFIX = "offer:"
+PICK_OPTION = "pick_option"
 # The response whose buttons a numbered answer picks from, for each kind of pending question.
 BUTTON_RESPONSES = {
     "confirm_email": "utter_confirm_email",
@@ -327,11 +328,22 @@ def show_options(
     if {"hormone_receptors", "her2"} & set(unknown) and not guide_store.contains(guide, question):
         after.append(message("utter_offer_results_question", question=question))
         pending = OFFER_PREFIX + question
-    events: List[EventType] = [SlotSet("options_shown", True), SlotSet("pending", None)]
+    # Until another question is asked, "2" or "the second one" picks the second kind of treatment.
+    events: List[EventType] = [
+        SlotSet("options_shown", True),
+        SlotSet("pending", None if pending else PICK_OPTION),
+    ]
     if tracker is None:
         say(dispatcher, families + after)
         return events + ([SlotSet("pending", pending)] if pending else [])
     return events + read_list(dispatcher, tracker, families, after, pending)
+
+
+def pick_option(slots: Dict[str, Any], text: str) -> Family | None:
+    """The kind of treatment the person picked by its number in the options list, if any."""
+    options = recommend(Profile.from_slots(profile_slots(slots)))
+    index = guide_store.parse_position(text, len(options)) if options else None
+    return None if index is None else catalog().family(options[index].family)
 
 
 def add_to_guide(
@@ -544,6 +556,12 @@ class ActionHandleAnswer(Action):
         text = latest_text(tracker)
         entities = entities_of(tracker)
 
+        if intent == "inform_number" and pending == PICK_OPTION:
+            picked = pick_option(slots, text)
+            if picked is not None:
+                events = answer_about(dispatcher, tracker, slots, picked)
+                return [SlotSet("pending", None)] + events
+
         # "2" or "the second one" picks the second button of the question being answered.
         if intent == "inform_number" and pending:
             kind = "offer" if pending.startswith(OFFER_PREFIX) else pending
@@ -647,40 +665,50 @@ class ActionAnswerQuestion(AnswersSomethingElse):
                 dispatcher.utter_message(response="utter_which_topic")
             reprompt_pending(dispatcher, slots)
             return []
-        name = display_name(topic)
-        text = getattr(topic, field, "")
-        if field == "what_is" and isinstance(topic, Item) and topic.how_it_works:
-            # "A targeted pill" alone says little: add what the medicine does.
-            text = f"{text} {topic.how_it_works}"
-        if text:
-            dispatcher.utter_message(response=response, name=name, fact=text)
-        else:
-            dispatcher.utter_message(
-                response="utter_answer_not_on_page",
-                topic=wording()["question_topics"][field],
-                name=name,
-            )
-        content = catalog()
-        family = topic if isinstance(topic, Family) else content.family(topic.family)
-        after = []
-        if slots.get("pending") not in PROFILE_QUESTIONS:
-            after.append(message("utter_offer_save_family", family_name=family.name))
-        events: List[EventType] = [SlotSet("last_topic", topic.key)]
-        names = []
-        if isinstance(topic, Family) and intent == "ask_what_is" and topic.item_keys:
-            names = [display_name(content.item(key)) for key in topic.item_keys]
-        if needs_paging(names, voice_turn(tracker)):
-            dispatcher.utter_message(response="utter_answer_family_items_count", count=len(names))
-            items = [message("utter_list_item", item=name) for name in names]
-            events += read_list(dispatcher, tracker, items, after)
-        else:
-            if names:
-                dispatcher.utter_message(
-                    response="utter_answer_family_items", items=join_words(names)
-                )
-            say(dispatcher, after)
-        reprompt_pending(dispatcher, slots)
-        return events
+        return answer_about(dispatcher, tracker, slots, topic, intent)
+
+
+def answer_about(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    slots: Dict[str, Any],
+    topic: Family | Item,
+    intent: str = "ask_what_is",
+) -> List[EventType]:
+    """Answer one question about a treatment or medicine, then offer to save its questions."""
+    field, response = QUESTION_FIELDS.get(intent, QUESTION_FIELDS["ask_what_is"])
+    name = display_name(topic)
+    text = getattr(topic, field, "")
+    if field == "what_is" and isinstance(topic, Item) and topic.how_it_works:
+        # "A targeted pill" alone says little: add what the medicine does.
+        text = f"{text} {topic.how_it_works}"
+    if text:
+        dispatcher.utter_message(response=response, name=name, fact=text)
+    else:
+        dispatcher.utter_message(
+            response="utter_answer_not_on_page",
+            topic=wording()["question_topics"][field],
+            name=name,
+        )
+    content = catalog()
+    family = topic if isinstance(topic, Family) else content.family(topic.family)
+    after = []
+    if slots.get("pending") not in PROFILE_QUESTIONS:
+        after.append(message("utter_offer_save_family", family_name=family.name))
+    events: List[EventType] = [SlotSet("last_topic", topic.key)]
+    names = []
+    if isinstance(topic, Family) and intent == "ask_what_is" and topic.item_keys:
+        names = [display_name(content.item(key)) for key in topic.item_keys]
+    if needs_paging(names, voice_turn(tracker)):
+        dispatcher.utter_message(response="utter_answer_family_items_count", count=len(names))
+        items = [message("utter_list_item", item=name) for name in names]
+        events += read_list(dispatcher, tracker, items, after)
+    else:
+        if names:
+            dispatcher.utter_message(response="utter_answer_family_items", items=join_words(names))
+        say(dispatcher, after)
+    reprompt_pending(dispatcher, slots)
+    return events
 
 
 class ActionGuideAddFamily(AnswersSomethingElse):
@@ -1062,7 +1090,7 @@ class ActionWhatCanISay(Action):
             dispatcher.utter_message(response=f"utter_what_can_i_say_{pending}")
         elif pending.startswith(OFFER_PREFIX) or pending.startswith("confirm_"):
             dispatcher.utter_message(response="utter_what_can_i_say_confirm")
-        elif pending in ("email_address", "remove_which"):
+        elif pending in ("email_address", "remove_which", PICK_OPTION):
             dispatcher.utter_message(response=f"utter_what_can_i_say_{pending}")
         elif current_list(tracker) is not None:
             dispatcher.utter_message(response="utter_what_can_i_say_list")

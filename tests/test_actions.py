@@ -103,7 +103,7 @@ async def test_complete_profile_shows_options_with_reasons_and_drugs():
     families = [m for m in messages if m.get("response") == "utter_option_family"]
     text = " ".join(f"{m['family_name']} {m['reason']} {m['items']}" for m in families)
     assert "fulvestrant" in text.lower() and "toremifene" not in text.lower()
-    assert slots["options_shown"] is True and slots["pending"] is None
+    assert slots["options_shown"] is True and slots["pending"] == "pick_option"
 
 
 async def test_correction_after_options_updates_them():
@@ -500,3 +500,14 @@ async def test_a_session_asked_for_right_after_rasa_started_one_welcomes_once():
     returning = [user_event("hi", "greet"), bot_event("Hello.")]
     messages, _ = await run(a.ActionSessionStart, voice_tracker(returning, "session_start"))
     assert responses(messages) == ["utter_disclaimer"]
+
+
+async def test_a_number_after_the_options_picks_that_kind_of_treatment():
+    profile = {"hr": "positive", "er": "positive", "her2": "negative", "menopause": "post"}
+    profile.update({"prior_hormone": "no", "spread": ["bones"]})
+    _, slots = await run(a.ActionShowOptions, tracker("find my options", "show_options", **profile))
+    assert slots["pending"] == "pick_option"
+    t = tracker("the second one", "inform_number", pending="pick_option", **profile)
+    messages, slots = await run(a.ActionHandleAnswer, t)
+    assert responses(messages)[0] == "utter_answer_what_is"
+    assert slots["last_topic"] == "targeted_therapy" and slots["pending"] is None

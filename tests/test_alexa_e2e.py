@@ -88,6 +88,7 @@ def test_a_whole_profile_by_voice_ends_in_the_right_hormone_therapies(assistant)
     assert person.ends is False
     more = person.intent("AMAZON.MoreIntent")
     assert "4." in more
+    assert "targeted" in person.say("two").lower()  # a number picks from the list
 
 
 def test_a_drug_question_in_one_shot(assistant):

@@ -72,7 +72,7 @@ def test_every_voice_control_answer_has_a_response():
     for intent in ("slower", "faster"):
         assert f"utter_rate_{intent}" in DOMAIN["responses"]
         assert f"utter_rate_limit_{intent}" in DOMAIN["responses"]
-    for state in PROFILE_QUESTIONS + ("email_address", "remove_which"):
+    for state in PROFILE_QUESTIONS + ("email_address", "remove_which", "pick_option"):
         assert f"utter_what_can_i_say_{state}" in DOMAIN["responses"]
 
 

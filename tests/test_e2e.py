@@ -139,6 +139,9 @@ def test_typed_numbers_pick_the_buttons(assistant):
     assistant.text(me, "find my options")
     assert "her2" in assistant.text(me, "1")  # yes, hormone receptor-positive
     assert "menopause" in assistant.text(me, "2")  # no, not HER2-positive
+    for answer in ("yes", "no", "to my bones"):
+        assistant.text(me, answer)
+    assert "chemotherapy" in assistant.text(me, "3")  # the third kind of treatment listed
 
 
 def test_guide_remove_and_clear_after_confirmation(assistant):
