@@ -232,7 +232,7 @@ def continue_profile(
     dispatcher: CollectingDispatcher,
     slots: Dict[str, Any],
     update: ProfileUpdate,
-    tracker: Tracker | None = None,
+    tracker: Tracker,
 ) -> List[EventType]:
     """Say what was understood, then ask the next needed question or show the options."""
     events = set_slots(update.values)
@@ -268,7 +268,7 @@ def explain_unknown(dispatcher: CollectingDispatcher, fact: str) -> None:
 
 
 def show_options(
-    dispatcher: CollectingDispatcher, slots: Dict[str, Any], tracker: Tracker | None = None
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], tracker: Tracker
 ) -> List[EventType]:
     """List the treatment families that fit the profile, why, and the medicines in each.
 
@@ -277,7 +277,7 @@ def show_options(
     content = catalog()
     profile = Profile.from_slots(profile_slots(slots))
     options = recommend(profile)
-    voice = tracker is not None and voice_turn(tracker)
+    voice = voice_turn(tracker)
     dispatcher.utter_message(
         response="utter_options_intro", facts=describe(slots), count=len(options)
     )
@@ -333,9 +333,6 @@ def show_options(
         SlotSet("options_shown", True),
         SlotSet("pending", None if pending else PICK_OPTION),
     ]
-    if tracker is None:
-        say(dispatcher, families + after)
-        return events + ([SlotSet("pending", pending)] if pending else [])
     return events + read_list(dispatcher, tracker, families, after, pending)
 
 
