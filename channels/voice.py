@@ -1,0 +1,166 @@
+"""Rasa input channel for offline speech: ``POST /webhooks/voice/webhook?sender=ID``.
+
+A WAV body in; JSON out with what was heard (``transcript``), the assistant's ``messages`` (the
+``channel: voice`` variants) and the reply as WAV audio (``audio``, base64). Speech to text and
+text to speech both run on this machine: nothing the person says leaves it.
+
+Thin web layer: the audio checks live in ``audio.py``, the models in ``transcriber.py`` and
+``synthesizer.py``, and the "Did you mean ...?" logic in ``hearing.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+import threading
+from typing import Any, Awaitable, Callable, Dict
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.content import wording
+from channels.alexa_request import ends_session
+from channels.audio import AudioError, read_wav
+from channels.hearing import PendingChecks, Step, judge, next_step
+from channels.speech import spoken_turn
+from channels.speech_settings import SpeechSettings
+from channels.synthesizer import make_synthesizer
+from channels.transcriber import Transcriber, prompt_for
+from channels.voice_output import VoiceOutput, speech_rate
+
+logger = logging.getLogger(__name__)
+
+_SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+# Answers the assistant reads back for a yes or no itself: no "Did you mean ...?" before them.
+READ_BACK = frozenset({"email_address"})
+
+
+class VoiceInput(InputChannel):
+    """Speech in, speech out, all on this machine."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "voice"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        return cls(SpeechSettings.from_env(credentials))
+
+    def __init__(self, settings: SpeechSettings | None = None) -> None:
+        self.settings = settings or SpeechSettings.from_env()
+        self.transcriber = Transcriber(
+            self.settings.model_path, self.settings.domain_prompt, self.settings.cpu_threads
+        )
+        self.synthesizer = make_synthesizer(
+            self.settings.tts_engine, self.settings.voice_path, self.settings.voice_config()
+        )
+        self.pending = PendingChecks()
+
+    def warm_up(self) -> None:
+        """Load both models in the background so the first person doesn't wait for them."""
+
+        def load() -> None:
+            try:
+                self.transcriber.load()
+                primary = self.synthesizer.primary
+                if primary is not None and hasattr(primary, "load"):
+                    primary.load()
+            except Exception:  # noqa: BLE001 - a broken model shows on the first request instead
+                logger.exception("Could not load the speech models in advance.")
+
+        threading.Thread(target=load, name="speech-warm-up", daemon=True).start()
+
+    def own_turn(self, step: Step) -> list[dict[str, Any]]:
+        """The channel's own line (a check or a request to say it again) as a message."""
+        voice = wording()["voice"]
+        if step.say == "did_you_mean":
+            question = voice["did_you_mean"].format(text=step.checking)
+            text = f"{question} {voice['did_you_mean_hint']}"
+        else:
+            text = voice[step.say or "not_caught"]
+        return [{"recipient_id": "", "text": text}]
+
+    async def speak(self, text: str, rate: int) -> bytes | None:
+        """The reply as WAV; None when no voice works (the text still goes back)."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, self.synthesizer.speak, text, rate
+            )
+        except Exception:  # noqa: BLE001 - the words matter more than the sound
+            logger.exception("No voice could say the reply; sending the text only.")
+            return None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        voice_webhook = Blueprint("voice_webhook", __name__)
+        self.warm_up()
+
+        @voice_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @voice_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender", "")
+            if not _SENDER.match(sender):
+                return response.json(
+                    {"error": "Add ?sender=ID to the address (letters, digits, . _ - : @)."},
+                    status=400,
+                )
+            try:
+                clip = read_wav(request.body)
+            except AudioError as error:
+                logger.info("Refused a speech request: %s", error.reason)
+                return response.json({"error": error.reason}, status=error.status)
+
+            loop = asyncio.get_running_loop()
+            store = request.app.ctx.agent.tracker_store
+            before = await store.retrieve(sender)
+            waiting_for = before.get_slot("pending") if before is not None else None
+            prompt = prompt_for(waiting_for) if self.settings.domain_prompt else False
+            transcript = await loop.run_in_executor(
+                None, self.transcriber.transcribe, clip.samples, prompt
+            )
+            hearing = judge(transcript, self.settings.min_logprob, waiting_for in READ_BACK)
+            step = next_step(sender, hearing, self.pending)
+
+            messages = self.own_turn(step)
+            if step.send is not None:
+                collector = VoiceOutput()
+                await on_new_message(
+                    UserMessage(
+                        step.send,
+                        collector,
+                        sender,
+                        input_channel=self.name(),
+                        metadata={"speech_confidence": transcript.confidence},
+                    )
+                )
+                messages = collector.messages
+            tracker = await store.retrieve(sender)
+            rate = speech_rate(tracker)
+            ending = False
+            if step.send is not None and tracker is not None:
+                ending = ends_session((tracker.latest_message.intent or {}).get("name"))
+            turn = spoken_turn(messages, rate)
+            audio = await self.speak(turn.text, rate)
+            return response.json(
+                {
+                    "sender": sender,
+                    "transcript": transcript.text,
+                    "confidence": transcript.confidence,
+                    "understood_as": step.send,
+                    "checking": step.checking or None,
+                    "messages": messages,
+                    "text": turn.text,
+                    "audio": base64.b64encode(audio).decode("ascii") if audio else None,
+                    "audio_format": "audio/wav" if audio else None,
+                    "voice": self.synthesizer.last_used,
+                    "end": ending,
+                }
+            )
+
+        return voice_webhook

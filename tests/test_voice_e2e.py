@@ -1,0 +1,159 @@
+"""End-to-end: speech made at test time, sent as WAV to the real servers' speech channel.
+
+Phrases are spoken by the Piper voice and, for the harder cases, by espeak-ng's robotic voice;
+the real Rasa server hears them with Whisper and answers with audio.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+
+from channels.audio import read_wav
+from tests.servers import MODEL, Assistant
+from tests.speech_audio import said, tone, wav
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: run `make train`"),
+]
+
+
+class Talker:
+    """One person talking to the speech channel."""
+
+    def __init__(self, assistant: Assistant, voice: str = "piper") -> None:
+        self.assistant = assistant
+        self.voice = voice
+        self.sender = f"voice-test-{uuid.uuid4().hex[:12]}"
+        self.last: dict[str, Any] = {}
+
+    def post(self, body: bytes, sender: str | None = None) -> requests.Response:
+        return requests.post(
+            f"{self.assistant.url}/webhooks/voice/webhook",
+            params={"sender": sender if sender is not None else self.sender},
+            data=body,
+            headers={"Content-Type": "audio/wav"},
+            timeout=60,
+        )
+
+    def say(self, text: str, voice: str | None = None) -> str:
+        """Say ``text`` aloud; returns what the assistant said back, as text."""
+        response = self.post(said(text, voice or self.voice))
+        assert response.status_code == 200, response.text
+        self.last = response.json()
+        return self.last["text"]
+
+    @property
+    def reply_seconds(self) -> float:
+        return read_wav(base64.b64decode(self.last["audio"])).seconds
+
+
+def test_a_drug_question_is_heard_answered_and_spoken(assistant):
+    person = Talker(assistant)
+    words = person.say("what is tamoxifen")
+    assert "tamoxifen" in person.last["transcript"].lower()
+    assert "estrogen" in words.lower()
+    assert person.last["audio_format"] == "audio/wav" and person.last["voice"] == "piper"
+    # The spoken reply is as long as its words need: about 2 to 3 words a second.
+    assert 1.5 < person.reply_seconds
+    assert len(words.split()) / person.reply_seconds < 4
+    assert person.last["end"] is False
+
+
+def test_a_whole_profile_by_voice(assistant):
+    person = Talker(assistant)
+    assert "hormone receptor" in person.say("find my options").lower()
+    assert "HER2" in person.say("my cancer is e r positive and p r negative")
+    assert "menopause" in person.say("her two negative")
+    assert "hormone therapy before" in person.say("yes I have been through menopause")
+    assert "spread" in person.say("no")
+    words = person.say("it spread to my bones")
+    assert "Hormone therapy" in words
+    assert "aromatase inhibitors" in words and "toremifene" in words  # past menopause, no HT yet
+    assert "Say more" in words  # three at a time by voice
+
+
+def test_the_harder_robotic_voice_is_understood_too(assistant):
+    person = Talker(assistant, voice="espeak")
+    assert "hormone receptor" in person.say("find my options").lower()
+    assert "HER2" in person.say("yes")
+    assert "menopause" in person.say("her two negative")
+    assert "her2-negative" in person.last["transcript"].lower()
+
+
+def test_a_misheard_drug_name_is_checked_before_acting(assistant):
+    person = Talker(assistant, voice="espeak")
+    words = person.say("what is trastuzumab")
+    assert person.last["checking"] == "What is trastuzumab?"
+    assert words.startswith("Did you mean: What is trastuzumab?")
+    assert person.last["understood_as"] is None  # nothing reached the assistant yet
+    answer = person.say("yes")
+    assert person.last["understood_as"] == "What is trastuzumab?"
+    assert "HER2" in answer
+
+
+def test_no_to_a_check_asks_to_say_it_again(assistant):
+    person = Talker(assistant, voice="espeak")
+    person.say("what is trastuzumab")
+    assert "say it again" in person.say("no").lower()
+    assert person.last["understood_as"] is None
+
+
+def test_a_spoken_email_address_is_read_back_then_the_guide_arrives(assistant, smtp):
+    _, catcher = smtp
+    before = len(catcher.messages)
+    person = Talker(assistant)
+    person.say("save the hormone therapy questions")
+    assert "email" in person.say("email my guide").lower()
+    words = person.say("sam dot rivera at example dot org")
+    assert "s a m dot r i v e r a at example dot org" in words
+    person.say("yes")
+    messages = catcher.wait_for(before + 1)
+    assert len(messages) == before + 1
+    assert messages[-1][1] == ["sam.rivera@example.org"]
+
+
+def test_silence_gets_a_please_say_it_again(assistant):
+    person = Talker(assistant)
+    response = person.post(wav(np.zeros(16000 * 2, dtype="<i2")))
+    assert response.status_code == 200
+    body = response.json()
+    assert "didn't catch" in body["text"] and body["understood_as"] is None
+    assert read_wav(base64.b64decode(body["audio"])).seconds > 1
+
+
+def test_stop_ends_the_hands_free_session(assistant):
+    person = Talker(assistant)
+    person.say("what is tamoxifen")
+    person.say("stop", voice="espeak")
+    assert person.last["end"] is True
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (b"", 400),
+        (b'{"message": "hello"}', 415),
+        (b"hello there", 415),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt broken", 415),
+        (wav(np.zeros(16000 * 61, dtype="<i2")), 413),
+        (wav(tone(1.0, 8000).astype(np.uint8), 8000, width=1), 415),
+    ],
+)
+def test_bodies_that_are_not_usable_audio_get_a_clear_4xx(assistant, body, status):
+    response = Talker(assistant).post(body)
+    assert response.status_code == status
+    assert response.json()["error"]
+
+
+@pytest.mark.parametrize("sender", ["", "has spaces", "x" * 200])
+def test_a_missing_or_odd_sender_is_a_400(assistant, sender):
+    response = Talker(assistant).post(said("hello"), sender=sender)
+    assert response.status_code == 400
+    assert "sender" in response.json()["error"]
