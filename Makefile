@@ -13,10 +13,11 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -n
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install train run shell actions test lint unit validate test-stories test-nlu bench data clean
+.PHONY: help install train run voice shell actions test lint unit validate test-stories test-nlu bench data clean
 
 help:
 	@echo "make run    set up, train when data changed, and start the assistant"
+	@echo "make voice  talk to it hands-free: microphone and speaker, no screen"
 	@echo "make shell  chat in this terminal"
 	@echo "make test   run the whole test suite"
 	@echo "make bench  print the performance and accuracy figures"
@@ -41,6 +42,13 @@ data: $(INSTALLED)
 
 run: $(MODEL)
 	scripts/run.sh
+
+# Hands-free: start the assistant, then listen on the microphone and speak the replies.
+# VOICE_ARGS passes options to scripts/voice.py (devices, --wav FILE, --save-replies DIR).
+voice: $(MODEL)
+	@scripts/run.sh >/dev/null & server=$$!; \
+	trap "kill $$server 2>/dev/null; wait $$server 2>/dev/null" EXIT; \
+	$(PY) scripts/voice.py --url http://127.0.0.1:$${RASA_PORT:-5005} $(VOICE_ARGS)
 
 actions: $(INSTALLED)
 	SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055

@@ -55,7 +55,10 @@ def choices_sentence(buttons: Iterable[Mapping[str, Any]]) -> str:
     """Buttons read as numbered choices: "Say one for Yes, two for No, or three for Not sure."""
     voice = wording()["voice"]
     parts = [
-        voice["choice"].format(number=number_word(n), title=str(b.get("title", "")).strip())
+        # "two for What can I ask" + "." reads better than "two for What can I ask?."
+        voice["choice"].format(
+            number=number_word(n), title=str(b.get("title", "")).strip().rstrip("?.!")
+        )
         for n, b in enumerate(buttons, 1)
     ]
     if not parts:

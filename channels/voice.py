@@ -69,6 +69,7 @@ class VoiceInput(InputChannel):
                 primary = self.synthesizer.primary
                 if primary is not None and hasattr(primary, "load"):
                     primary.load()
+                logger.info("Speech models loaded; the speech channel is ready.")
             except Exception:  # noqa: BLE001 - a broken model shows on the first request instead
                 logger.exception("Could not load the speech models in advance.")
 
@@ -96,7 +97,11 @@ class VoiceInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         voice_webhook = Blueprint("voice_webhook", __name__)
-        self.warm_up()
+
+        @voice_webhook.listener("after_server_start")
+        async def load_models(*_: Any) -> None:
+            # After Rasa has loaded its own model, so start-up is no slower.
+            self.warm_up()
 
         @voice_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

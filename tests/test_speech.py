@@ -83,3 +83,8 @@ def test_card_text_and_word_count():
     turn = spoken_turn([{"text": "Got it: HER2-negative."}, {"text": "Next?", "buttons": YES_NO}])
     assert turn.text.splitlines()[0] == "Got it: HER2-negative."
     assert word_count("Say one for Yes, two for No.") == 7
+
+
+def test_a_button_title_that_asks_a_question_is_read_without_doubled_punctuation():
+    buttons = [{"title": "Find my options"}, {"title": "What can I ask?"}]
+    assert choices_sentence(buttons) == "Say one for Find my options, or two for What can I ask."
