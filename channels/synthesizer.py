@@ -59,9 +59,14 @@ class PiperSynthesizer:
 
     name = "piper"
 
-    def __init__(self, voice_path: str, config_path: str | None = None) -> None:
+    def __init__(
+        self, voice_path: str, config_path: str | None = None, steady: bool = False
+    ) -> None:
         self.voice_path = voice_path
         self.config_path = config_path
+        # Piper varies each reading a little (noise in the model); steady=True turns that off so
+        # the same text always gives the same audio (tests that must not be flaky use it).
+        self.steady = steady
         self._voice: Any = None
         self._lock = threading.Lock()
 
@@ -79,6 +84,8 @@ class PiperSynthesizer:
         self.load()
         rate_hz = self._voice.config.sample_rate
         config = SynthesisConfig(length_scale=100.0 / max(50, min(150, rate)))
+        if self.steady:
+            config.noise_scale = config.noise_w_scale = 0.0
         pieces: list[np.ndarray] = []
         with self._lock:
             for line in spoken_lines(text):

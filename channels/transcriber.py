@@ -21,8 +21,18 @@ _TERMS = "ER, PR, HER2, HER2-positive, HER2-negative, ER-positive, PR-negative, 
 # While the assistant waits for an email address, the prompt shows addresses spoken word by word,
 # so "jane at example dot com" stays words the email normaliser reads, not "janeedexample.com".
 EMAIL_PROMPT = "Spoken email addresses: jane at example dot com, sam dot rivera at example dot org."
-# What the assistant is waiting for (its ``pending`` slot) -> the prompt to use instead.
-CONTEXT_PROMPTS = {"email_address": EMAIL_PROMPT}
+# While it waits for the answer to a profile question, the answers it expects follow the domain
+# prompt (the end of a prompt weighs most): "I am e r positive" then comes out as "ER-positive"
+# rather than "the R-positive", and a drug question asked instead is still heard.
+ANSWER_PROMPTS = {
+    "hr": "Is it ER-positive or PR-positive? I am ER-positive. ER-negative and PR-positive.",
+    "pr": "Is it PR-positive? I am PR-positive. It is PR-negative.",
+    "her2": "Is it HER2-positive? I am HER2-negative. It is HER2-positive.",
+    "menopause": "Have you been through menopause? Yes, I went through menopause. Not yet.",
+    "prior_hormone": "Have you had hormone therapy before? Yes, I took tamoxifen. No, never.",
+    "spread": "Where has it spread? To my bones, liver, lungs, brain or skin.",
+}
+_ANSWERS = " Yes. No. I don't know."
 
 
 def domain_prompt() -> str:
@@ -40,8 +50,12 @@ def domain_prompt() -> str:
 
 
 def prompt_for(waiting_for: str | None) -> str:
-    """The prompt for what the assistant is waiting for: an email address, or anything else."""
-    return CONTEXT_PROMPTS.get(waiting_for or "", domain_prompt())
+    """The prompt for what the assistant waits for (its ``pending`` slot), else the domain's."""
+    if waiting_for == "email_address":
+        return EMAIL_PROMPT
+    if waiting_for in ANSWER_PROMPTS:
+        return f"{domain_prompt()} {ANSWER_PROMPTS[waiting_for]}{_ANSWERS}"
+    return domain_prompt()
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ class VoiceInput(InputChannel):
         """The channel's own line (a check or a request to say it again) as a message."""
         voice = wording()["voice"]
         if step.say == "did_you_mean":
-            question = voice["did_you_mean"].format(text=step.checking)
+            # The wording adds its own question mark.
+            question = voice["did_you_mean"].format(text=step.checking.rstrip("?.!,"))
             text = f"{question} {voice['did_you_mean_hint']}"
         else:
             text = voice[step.say or "not_caught"]

@@ -48,7 +48,9 @@ def test_the_domain_prompt_names_every_drug_and_the_tests():
     for word in ("HER2", "ER", "PR", "menopause", "palbociclib", "fulvestrant", "Herceptin"):
         assert word in prompt
     assert prompt_for("email_address") == EMAIL_PROMPT
-    assert prompt_for("her2") == prompt == prompt_for(None)
+    assert prompt_for(None) == prompt == prompt_for("confirm_email")
+    # A profile question's answers come last, after the drug names.
+    assert prompt_for("her2").startswith(prompt) and prompt_for("her2").endswith("I don't know.")
 
 
 @pytest.mark.parametrize("voice", ["piper", "espeak"])
@@ -97,6 +99,11 @@ def test_whisper_hears_the_piper_voice(spoken, expected):
 def test_the_domain_prompt_is_what_gets_drug_names_right():
     assert "palbociclib" in hear("what is palbociclib")
     assert "palbociclib" not in hear("what is palbociclib", prompt=False)
+
+
+def test_the_answer_prompt_hears_a_short_spoken_status():
+    assert "er-positive" in hear("I am e r positive", prompt=prompt_for("hr"))
+    assert "palbociclib" in hear("what is palbociclib", prompt=prompt_for("hr"))
 
 
 def test_the_email_prompt_keeps_a_spoken_address_in_words():
