@@ -24,17 +24,16 @@ if str(ROOT) not in sys.path:
 import requests  # noqa: E402
 
 from channels.audio import AudioError  # noqa: E402
-from channels.handsfree import (  # noqa: E402
+from handsfree.devices import (  # noqa: E402
     Microphone,
     RecordingSpeaker,
     Sink,
     SoundDeviceError,
     Source,
     Speaker,
-    SpeechClient,
     WavFileMicrophone,
-    run_loop,
 )
+from handsfree.loop import SpeechClient, run_loop  # noqa: E402
 
 
 def device(value: str) -> int | str:

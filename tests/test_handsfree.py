@@ -9,20 +9,11 @@ import numpy as np
 import pytest
 
 from channels.audio import MODEL_RATE, read_wav, write_wav
-from channels.handsfree import (
-    WINDOW,
-    EnergyDetector,
-    RecordingSpeaker,
-    Reply,
-    SileroDetector,
-    SpeechClient,
-    SpeechError,
-    UtteranceSegmenter,
-    WavFileMicrophone,
-    run_loop,
-)
 from channels.speech_settings import SpeechSettings
 from channels.synthesizer import PiperSynthesizer
+from handsfree.devices import RecordingSpeaker, WavFileMicrophone
+from handsfree.loop import Reply, SpeechClient, SpeechError, run_loop
+from handsfree.vad import WINDOW, EnergyDetector, SileroDetector, UtteranceSegmenter
 from tests.servers import MODEL
 
 NOISE_LEVEL = 0.003  # about -50 dBFS: a quiet room
