@@ -7,9 +7,10 @@
    intent (target: piper with the domain prompt at least 90%), the word error rate, and every
    miss, so a developer can see what to add to the NLU data.
 2. Starts the real action server and Rasa server and POSTs a ~3-second WAV to
-   ``/webhooks/voice/webhook`` ``--runs`` times, a new sender each time, after one warm-up call.
-   Prints p50 and p95 of the whole round trip (target: p50 at most 2.5 s) and the mean split into
-   speech to text and reply synthesis (both timed here on the same clip and reply) and the rest.
+   ``/webhooks/voice/webhook`` ``--runs`` times in two conversations already begun, after one
+   warm-up call. Prints p50 and p95 of the whole round trip (target: p50 at most 2.5 s), the mean
+   split into speech to text and reply synthesis (both timed here on the same clip and reply) and
+   the rest, and, apart, the first turns of new conversations (longer: they add the welcome).
 """
 
 from __future__ import annotations

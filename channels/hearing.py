@@ -61,6 +61,17 @@ def drug_names() -> dict[str, str]:
     return names
 
 
+# Letters that start with the same sound: "Kate to dabine" is still capecitabine.
+_SAME_SOUND = {"k": "c", "q": "c", "v": "f", "z": "s"}
+
+
+def first_sound(word: str) -> str:
+    """The first letter, with letters that sound alike at the start of a word made one."""
+    if word.startswith("ph"):
+        return "f"
+    return _SAME_SOUND.get(word[:1], word[:1])
+
+
 def _closeness(words: list[str]) -> tuple[float, str] | None:
     """How like a drug name a run of words sounds (0..1), and which drug; None if not at all."""
     if words[0].lower() in FUNCTION_WORDS or words[-1].lower() in FUNCTION_WORDS:
@@ -70,7 +81,8 @@ def _closeness(words: list[str]) -> tuple[float, str] | None:
         return None
     # Short names ("ai", "tdm1") are too like everyday words to be guessed at; a misheard name
     # nearly always keeps its first sound.
-    targets = [n for n in drug_names() if len(n) >= MIN_LETTERS and n[0] == joined[0]]
+    first = first_sound(joined)
+    targets = [n for n in drug_names() if len(n) >= MIN_LETTERS and first_sound(n) == first]
     match = difflib.get_close_matches(joined, targets, n=1, cutoff=RUN_CUTOFF)
     if not match:
         return None

@@ -17,7 +17,12 @@ import numpy as np
 from actions.content.catalog import catalog
 
 # Words the recogniser should expect. Drug names come from the content catalog (one source).
-_TERMS = "ER, PR, HER2, HER2-positive, HER2-negative, ER-positive, PR-negative, menopause"
+_TERMS = "ER-positive, PR-negative, HER2-positive, HER2-negative, triple-negative, menopause"
+# What people say to the assistant itself, so "read my guide" isn't heard as "breathe my guide".
+_COMMANDS = (
+    "Find my options. Read my guide. Email my guide to jane at example dot com. "
+    "Repeat, more, go back, slower, faster, stop."
+)
 # While the assistant waits for an email address, the prompt shows addresses spoken word by word,
 # so "jane at example dot com" stays words the email normaliser reads, not "janeedexample.com".
 EMAIL_PROMPT = "Spoken email addresses: jane at example dot com, sam dot rivera at example dot org."
@@ -36,17 +41,18 @@ _ANSWERS = " Yes. No. I don't know."
 
 
 def domain_prompt() -> str:
-    """Whisper's initial prompt: the domain's terms, then every treatment and brand name."""
+    """Whisper's initial prompt: the assistant's commands, the tests' words, every drug name.
+
+    Treatment families ("chemotherapy") are everyday words Whisper knows; the drug and brand
+    names are the ones it needs. Whisper keeps only the last 223 tokens of a prompt, and this one
+    stays under that.
+    """
     names: list[str] = []
     for item in catalog().items:
         if item.kind == "drug":
             names.append(item.name)
             names.extend(item.brands)
-    families = [family.name for family in catalog().families]
-    return (
-        f"Questions about metastatic breast cancer treatment: {_TERMS}, "
-        f"{', '.join(families)}, {', '.join(names)}, T-DM1."
-    )
+    return f"{_COMMANDS} {_TERMS}, {', '.join(names)}, T-DM1."
 
 
 def prompt_for(waiting_for: str | None) -> str:

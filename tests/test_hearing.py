@@ -29,6 +29,8 @@ def heard(text, logprob=-0.2, no_speech=0.01):
         ("Tell me about full vestrend.", "fulvestrant"),
         ("What are the side effects of ribosiclib?", "ribociclib"),
         ("how does lettrozol work", "letrozole"),
+        ("Tell me about volvestrant.", "fulvestrant"),  # v and f start alike
+        ("Can you tell me a little about full of strength?", "fulvestrant"),
     ],
 )
 def test_a_name_that_sounds_like_a_drug_is_checked(text, meant):
