@@ -133,6 +133,11 @@ def run_loop(
             on_event(f"The assistant could not use that audio ({error}). Listening again.")
             microphone.resume()
             return False
+        except requests.RequestException as error:
+            # The server is restarting or gone: keep listening rather than crash the loop.
+            on_event(f"The assistant can't be reached ({type(error).__name__}). Listening again.")
+            microphone.resume()
+            return False
         finally:
             segmenter.reset()
         turns += 1

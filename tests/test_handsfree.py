@@ -3,6 +3,7 @@ conversation through the real speech channel (a WAV file as the microphone)."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import numpy as np
@@ -182,6 +183,24 @@ def test_the_loop_pauses_the_microphone_and_stops_when_the_assistant_says_so():
     assert len(client.sent) == 3 and len(speaker.played) == 2
     assert any("could not use that audio" in line for line in events)
     assert events[-1] == "Assistant: reply 3"
+
+
+def test_an_assistant_that_cannot_be_reached_is_said_and_the_loop_keeps_listening():
+    speech, gap = [1] * 20, [0] * 40
+    script = gap + (speech + gap) * 2
+    microphone = ScriptedMicrophone(np.zeros(len(script) * WINDOW, dtype=np.float32))
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    client, events = SpeechClient(closed, "nobody", timeout=2), []
+
+    turns = run_loop(
+        microphone, RecordingSpeaker(), client, events.append, UtteranceSegmenter(Steps(script))
+    )
+
+    assert turns == 0
+    assert sum("can't be reached" in line for line in events) == 2  # both utterances, no crash
+    assert microphone.paused is False
 
 
 @pytest.mark.e2e
