@@ -59,9 +59,19 @@ class VoiceInput(InputChannel):
             self.settings.tts_engine, self.settings.voice_path, self.settings.voice_config()
         )
         self.pending = PendingChecks()
+        self._warming = False
+        self._warm = threading.Event()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the speech models are loaded."""
+        return self._warm.is_set()
 
     def warm_up(self) -> None:
-        """Load both models in the background so the first person doesn't wait for them."""
+        """Load both models in the background (once) so the first person doesn't wait for them."""
+        if self._warming:
+            return
+        self._warming = True
 
         def load() -> None:
             try:
@@ -69,6 +79,7 @@ class VoiceInput(InputChannel):
                 primary = self.synthesizer.primary
                 if primary is not None and hasattr(primary, "load"):
                     primary.load()
+                self._warm.set()
                 logger.info("Speech models loaded; the speech channel is ready.")
             except Exception:  # noqa: BLE001 - a broken model shows on the first request instead
                 logger.exception("Could not load the speech models in advance.")
@@ -99,14 +110,13 @@ class VoiceInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         voice_webhook = Blueprint("voice_webhook", __name__)
 
-        @voice_webhook.listener("after_server_start")
-        async def load_models(*_: Any) -> None:
-            # After Rasa has loaded its own model, so start-up is no slower.
-            self.warm_up()
-
         @voice_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            # A speech client checks this before it listens: load the models now, in the
+            # background, rather than at server start (where they would slow the first answer
+            # of every channel) or on the first utterance (where the person would wait).
+            self.warm_up()
+            return response.json({"status": "ok", "models_loaded": self.loaded})
 
         @voice_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

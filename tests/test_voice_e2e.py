@@ -7,6 +7,7 @@ the real Rasa server hears them with Whisper and answers with audio.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from typing import Any
 
@@ -162,3 +163,12 @@ def test_a_missing_or_odd_sender_is_a_400(assistant, sender):
     response = Talker(assistant).post(said("hello"), sender=sender)
     assert response.status_code == 400
     assert "sender" in response.json()["error"]
+
+
+def test_the_health_check_loads_the_models_in_the_background(assistant):
+    health = f"{assistant.url}/webhooks/voice/"
+    assert requests.get(health, timeout=10).json()["status"] == "ok"
+    deadline = time.monotonic() + 60
+    while not requests.get(health, timeout=10).json()["models_loaded"]:
+        assert time.monotonic() < deadline, "the speech models did not load in a minute"
+        time.sleep(0.5)
