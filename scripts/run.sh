@@ -40,7 +40,8 @@ The assistant is running.
   Smart speaker (Alexa): POST http://localhost:$RASA_PORT/webhooks/alexa/webhook
                      (set ALEXA_SKILL_ID; see skill-package/README.md)
   Offline speech:  POST a WAV to http://localhost:$RASA_PORT/webhooks/voice/webhook?sender=me
-  Hands-free, no screen: make voice (in another terminal, with a microphone and speaker)
+  Hands-free, no screen: .venv/bin/python scripts/voice.py in another terminal
+                     (microphone and speaker; or use make voice instead of make run)
   Logs: $LOG_DIR/rasa.log and $LOG_DIR/actions.log. Stop with Ctrl-C.
 MSG
     break
