@@ -45,8 +45,9 @@ run: $(MODEL)
 
 # Hands-free: start the assistant, then listen on the microphone and speak the replies.
 # VOICE_ARGS passes options to scripts/voice.py (devices, --wav FILE, --save-replies DIR).
+# The servers stay quiet here (their logs are in logs/) so the terminal shows only the talk.
 voice: $(MODEL)
-	@scripts/run.sh >/dev/null & server=$$!; \
+	@scripts/run.sh >/dev/null 2>&1 & server=$$!; \
 	trap "kill $$server 2>/dev/null; wait $$server 2>/dev/null" EXIT; \
 	$(PY) scripts/voice.py --url http://127.0.0.1:$${RASA_PORT:-5005} $(VOICE_ARGS)
 
