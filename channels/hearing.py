@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from actions.content.catalog import catalog, normalize_name
+from actions.profile_state import leading_yes_no
 from channels.transcriber import Transcript
 
 # A single word must sound very like a drug name to be taken for one; a run of two or three words
@@ -32,8 +33,6 @@ FUNCTION_WORDS = frozenset(
 NO_SPEECH = 0.8  # Whisper's no-speech probability above which a short text is noise
 PENDING_SECONDS = 300.0
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
-YES_WORDS = frozenset("yes yeah yep yup correct right sure ok okay exactly affirmative".split())
-NO_WORDS = frozenset("no nope nah wrong incorrect not".split())
 
 
 @dataclass(frozen=True)
@@ -147,15 +146,15 @@ def judge(transcript: Transcript, min_logprob: float, read_back: bool = False) -
 
 
 def yes_or_no(text: str) -> bool | None:
-    """True for a yes, False for a no, None for anything else (a new request)."""
-    words = [w.lower().strip("'") for w in _WORD.findall(text)]
-    if not words or len(words) > 4:
+    """True for a yes, False for a no, None for anything else (a new request).
+
+    The profile's own yes/no reading decides; only a short answer counts, so "no, what is
+    letrozole" stays a new request.
+    """
+    if len(_WORD.findall(text)) > 4:
         return None
-    if words[0] in YES_WORDS:
-        return True
-    if words[0] in NO_WORDS:
-        return False
-    return None
+    answer = leading_yes_no(text)
+    return None if answer is None else answer == "affirm"
 
 
 @dataclass

@@ -86,7 +86,7 @@ class VoiceInput(InputChannel):
 
         threading.Thread(target=load, name="speech-warm-up", daemon=True).start()
 
-    def own_turn(self, step: Step) -> list[dict[str, Any]]:
+    def own_turn(self, sender: str, step: Step) -> list[dict[str, Any]]:
         """The channel's own line (a check or a request to say it again) as a message."""
         voice = wording()["voice"]
         if step.say == "did_you_mean":
@@ -95,7 +95,7 @@ class VoiceInput(InputChannel):
             text = f"{question} {voice['did_you_mean_hint']}"
         else:
             text = voice[step.say or "not_caught"]
-        return [{"recipient_id": "", "text": text}]
+        return [{"recipient_id": sender, "text": text}]
 
     async def speak(self, text: str, rate: int) -> bytes | None:
         """The reply as WAV; None when no voice works (the text still goes back)."""
@@ -143,8 +143,9 @@ class VoiceInput(InputChannel):
             hearing = judge(transcript, self.settings.min_logprob, waiting_for in READ_BACK)
             step = next_step(sender, hearing, self.pending)
 
-            messages = self.own_turn(step)
-            if step.send is not None:
+            if step.send is None:
+                messages = self.own_turn(sender, step)
+            else:
                 collector = VoiceOutput()
                 await on_new_message(
                     UserMessage(
