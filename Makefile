@@ -10,10 +10,12 @@ RASA := $(BIN)/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/mbc-guide.tar.gz
 TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+# The web chat's browser dependency (socket.io client) comes from the npm registry, by lockfile.
+WEBCHAT_DEPS := webchat/node_modules/.package-lock.json
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install train run voice shell actions test lint unit validate test-stories test-nlu bench data clean
+.PHONY: help install webchat train run voice shell actions test lint unit validate test-stories test-nlu bench data clean
 
 help:
 	@echo "make run    set up, train when data changed, and start the assistant"
@@ -31,6 +33,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
+$(WEBCHAT_DEPS): webchat/package.json webchat/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the web chat page (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	cd webchat && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+webchat: $(WEBCHAT_DEPS)
+
 $(MODEL): $(INSTALLED) $(TRAIN_INPUTS)
 	$(RASA) train --fixed-model-name mbc-guide --out models --quiet
 	@touch $@
@@ -40,7 +49,7 @@ train: $(MODEL)
 data: $(INSTALLED)
 	$(PY) scripts/generate_nlu.py
 
-run: $(MODEL)
+run: $(MODEL) $(WEBCHAT_DEPS)
 	scripts/run.sh
 
 # Hands-free: start the assistant, then listen on the microphone and speak the replies.
@@ -74,12 +83,12 @@ test-stories: $(MODEL)
 test-nlu: $(MODEL)
 	$(PY) bench/nlu_scores.py --model $(MODEL) --data tests/nlu/holdout.yml --min-f1 0.95
 
-test: lint unit validate $(MODEL)
+test: lint unit validate $(MODEL) $(WEBCHAT_DEPS)
 	$(BIN)/pytest -q -m e2e
 	$(MAKE) --no-print-directory test-stories
 	$(MAKE) --no-print-directory test-nlu
 
-bench: $(MODEL)
+bench: $(MODEL) $(WEBCHAT_DEPS)
 	$(PY) bench/run_all.py
 
 clean:

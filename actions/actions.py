@@ -411,35 +411,62 @@ async def send_guide(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) ->
     return [SlotSet("pending", None), SlotSet("email_address", None)]
 
 
-def take_email_address(
+def check_address(
     dispatcher: CollectingDispatcher, slots: Dict[str, Any], text: str
-) -> List[EventType]:
-    """Read an address from typed or spoken text, check it, and ask for a yes before sending."""
+) -> tuple[str | None, List[EventType]]:
+    """Read an address from typed or spoken text and check it.
+
+    Returns the address when it can be used; otherwise None and the events after saying why.
+    """
     entries = guide_store.normalise_entries(slots.get("guide"))
     if not entries:
         dispatcher.utter_message(response="utter_email_guide_empty")
-        return [SlotSet("pending", None)]
+        return None, [SlotSet("pending", None)]
     if "\n" in text.strip() or "\r" in text.strip():
         # A line break in an address field is how header injection starts: refuse it whole.
         dispatcher.utter_message(response="utter_email_problem_line_break")
-        return [SlotSet("pending", "email_address")]
+        return None, [SlotSet("pending", "email_address")]
     candidate = extract_email(text)
     if not candidate:
         dispatcher.utter_message(response="utter_email_no_address")
-        return [SlotSet("pending", "email_address")]
+        return None, [SlotSet("pending", "email_address")]
     check = validate_email(candidate)
     if not check.ok:
         dispatcher.utter_message(
             response=f"utter_email_problem_{check.problem or 'invalid'}", address=candidate
         )
-        return [SlotSet("pending", "email_address")]
+        return None, [SlotSet("pending", "email_address")]
+    return check.address, []
+
+
+def take_email_address(
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], text: str
+) -> List[EventType]:
+    """Read an address from typed or spoken text, check it, and ask for a yes before sending."""
+    address, events = check_address(dispatcher, slots, text)
+    if address is None:
+        return events
     dispatcher.utter_message(
         response="utter_confirm_email",
-        count=len(entries),
-        address=check.address,
-        spelled=spell_out(check.address),
+        count=len(guide_store.normalise_entries(slots.get("guide"))),
+        address=address,
+        spelled=spell_out(address),
     )
-    return [SlotSet("email_address", check.address), SlotSet("pending", "confirm_email")]
+    return [SlotSet("email_address", address), SlotSet("pending", "confirm_email")]
+
+
+async def send_from_form(
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], address: str
+) -> List[EventType]:
+    """Send the guide to an address typed into the web page's email form.
+
+    The person typed it and pressed "Email my guide", with the address in front of them: that is
+    the confirmation, so no yes/no follows. The address is checked here all the same.
+    """
+    checked, events = check_address(dispatcher, slots, address)
+    if checked is None:
+        return events
+    return await send_guide(dispatcher, {**slots, "email_address": checked})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -798,13 +825,29 @@ def read_guide(
 
 
 def remove_from_guide(
-    dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any], text: str
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    slots: Dict[str, Any],
+    text: str,
+    question: str | None = None,
 ) -> List[EventType]:
-    """Remove the question the person names by position, or ask which one."""
+    """Remove the question the person names by position (or, from the web page's Remove button,
+    by its words), or ask which one."""
     entries = guide_store.normalise_entries(slots.get("guide"))
     if not entries:
         dispatcher.utter_message(response="utter_guide_empty")
         return [SlotSet("pending", None)]
+    if question is not None:
+        # By its words, not its number: the page's list may be a moment behind the guide.
+        index = guide_store.find(entries, question)
+        if index is None:
+            dispatcher.utter_message(response="utter_guide_question_gone", total=len(entries))
+            return [SlotSet("pending", None)]
+        entries, removed = guide_store.remove_at(entries, index)
+        dispatcher.utter_message(
+            response="utter_guide_removed", question=removed["text"], total=len(entries)
+        )
+        return [SlotSet("guide", entries), SlotSet("pending", None)]
     index = guide_store.parse_position(text, len(entries))
     if index is None and len(entries) == 1:
         index = 0
@@ -828,7 +871,14 @@ class ActionGuideRemove(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        return remove_from_guide(dispatcher, tracker, current_slots(tracker), latest_text(tracker))
+        named = entity_values(tracker, "guide_question")
+        return remove_from_guide(
+            dispatcher,
+            tracker,
+            current_slots(tracker),
+            latest_text(tracker),
+            named[0] if named else None,
+        )
 
 
 class ActionGuideClear(Action):
@@ -861,6 +911,9 @@ class ActionEmailGuide(Action):
         if not guide_store.normalise_entries(slots.get("guide")):
             dispatcher.utter_message(response="utter_email_guide_empty")
             return [SlotSet("pending", None)]
+        from_form = entity_values(tracker, "email")
+        if from_form:
+            return await send_from_form(dispatcher, slots, from_form[0])
         text = latest_text(tracker)
         if extract_email(text):
             return take_email_address(dispatcher, slots, text)

@@ -72,6 +72,15 @@ def contains(entries: Sequence[Entry], text: str) -> bool:
     return any(_key(entry["text"]) == wanted for entry in entries)
 
 
+def find(entries: Sequence[Entry], text: str) -> int | None:
+    """The index of the question with the same words as ``text`` (case and punctuation aside)."""
+    wanted = _key(text)
+    for index, entry in enumerate(entries):
+        if _key(entry["text"]) == wanted:
+            return index
+    return None
+
+
 def add_questions(
     entries: Sequence[Entry], questions: Iterable[str], family: str | None
 ) -> tuple[list[Entry], list[str]]:

@@ -194,6 +194,14 @@ def compose_guide_email(
     return message
 
 
+def guide_text(entries: Sequence[GuideEntry], *, content: Catalog | None = None) -> str:
+    """The guide as plain text, exactly as the email's text part says it (for download/print)."""
+    content = content or catalog()
+    groups = _group_entries(entries, content)
+    reviewed = f"Reviewed {content.review_date_text} by {content.reviewed_by}"
+    return _plain_body(groups, content.disclaimer, reviewed, list(content.sources_text()))
+
+
 def deliver(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
     """Send ``message`` by SMTP when a host is set, else write it to the outbox folder.
 

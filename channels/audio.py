@@ -1,13 +1,15 @@
-"""WAV in, WAV out: the audio checks and conversions of the speech channel.
+"""Audio in, WAV out: the audio checks and conversions of the speech channel.
 
-Plain module (NumPy and the standard library only). The speech channel accepts 16-bit PCM WAV at
-any common rate, mono (stereo is mixed down), at most 60 seconds; anything else is refused with a
-status and a reason a person can act on.
+Plain module (NumPy, the standard library, and PyAV for browser recordings). The speech channel
+accepts 16-bit PCM WAV at any common rate, mono (stereo is mixed down), and the compressed
+recordings browsers make with MediaRecorder (WebM or Ogg with Opus, MP4 with AAC), at most 60
+seconds; anything else is refused with a status and a reason a person can act on.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import wave
 from dataclasses import dataclass
 
@@ -41,6 +43,57 @@ class Clip:
         return len(self.samples) / MODEL_RATE
 
 
+# How a browser recording starts: WebM/Matroska (EBML), Ogg, and MP4 ("ftyp" at byte 4).
+_RECORDING_MAGIC = (b"\x1a\x45\xdf\xa3", b"OggS")
+
+
+def is_recording(body: bytes) -> bool:
+    """Whether ``body`` looks like a compressed browser recording rather than WAV."""
+    return body[:4] in _RECORDING_MAGIC or body[4:8] == b"ftyp"
+
+
+def read_audio(body: bytes | None) -> Clip:
+    """Check and decode WAV or a browser recording; raises AudioError (400, 413 or 415)."""
+    if body and len(body) <= MAX_BODY_BYTES and is_recording(body):
+        return read_recording(body)
+    return read_wav(body)
+
+
+def read_recording(body: bytes) -> Clip:
+    """Decode a WebM, Ogg or MP4 recording (what MediaRecorder gives) to 16 kHz mono."""
+    import av  # installed with faster-whisper; imported here so WAV-only use stays light
+
+    limit = int(MAX_SECONDS * MODEL_RATE)
+    pieces: list[np.ndarray] = []
+    total = 0
+    try:
+        with av.open(io.BytesIO(body), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(415, "The recording has no sound track.")
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=MODEL_RATE)
+            # Lazily, so a long recording is refused before all of it is decoded; the final
+            # None flushes the resampler.
+            for frame in itertools.chain(container.decode(audio=0), [None]):
+                if frame is not None:
+                    frame.pts = None  # browser recordings often carry broken timestamps
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    pieces.append(chunk)
+                    total += chunk.size
+                if total > limit:
+                    raise AudioError(
+                        413, f"The audio is too long. Send at most {int(MAX_SECONDS)} seconds."
+                    )
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, ValueError, IndexError) as error:
+        raise AudioError(415, f"The recording could not be read ({error}).") from None
+    if total == 0:
+        raise AudioError(400, "The recording holds no sound.")
+    samples = np.concatenate(pieces).astype(np.float32) / 32768.0
+    return Clip(samples=samples, source_rate=MODEL_RATE)
+
+
 def read_wav(body: bytes | None) -> Clip:
     """Check and decode a WAV body; raises AudioError (400, 413 or 415) when it can't be used."""
     if not body:
@@ -48,7 +101,10 @@ def read_wav(body: bytes | None) -> Clip:
     if len(body) > MAX_BODY_BYTES:
         raise AudioError(413, f"The audio is too long. Send at most {int(MAX_SECONDS)} seconds.")
     if body[:4] != b"RIFF" or body[8:12] != b"WAVE":
-        raise AudioError(415, "The body is not WAV audio. Send 16-bit PCM WAV, mono.")
+        raise AudioError(
+            415,
+            "The body is not WAV audio. Send 16-bit PCM WAV, or a WebM, Ogg or MP4 recording.",
+        )
     try:
         with wave.open(io.BytesIO(body), "rb") as wav:
             channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()

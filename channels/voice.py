@@ -1,11 +1,14 @@
 """Rasa input channel for offline speech: ``POST /webhooks/voice/webhook?sender=ID``.
 
-A WAV body in; JSON out with what was heard (``transcript``), the assistant's ``messages`` (the
+A WAV body (or a browser's WebM, Ogg or MP4 recording) in; JSON out with what was heard (``transcript``), the assistant's ``messages`` (the
 ``channel: voice`` variants) and the reply as WAV audio (``audio``, base64). Speech to text and
 text to speech both run on this machine: nothing the person says leaves it.
 
 Thin web layer: the audio checks live in ``audio.py``, the models in ``transcriber.py`` and
 ``synthesizer.py``, and the "Did you mean ...?" logic in ``hearing.py``.
+
+``POST /webhooks/voice/speak`` with ``{"text": ..., "rate": ...}`` reads one message aloud (the web
+chat's "Play" button), with the same local voice.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sanic.response import HTTPResponse
 
 from actions.content import wording
 from channels.alexa_request import ends_session
-from channels.audio import AudioError, read_wav
+from channels.audio import AudioError, read_audio
 from channels.hearing import PendingChecks, Step, judge, next_step
 from channels.speech import spoken_turn
 from channels.speech_settings import SpeechSettings
@@ -37,6 +40,23 @@ logger = logging.getLogger(__name__)
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 # Answers the assistant reads back for a yes or no itself: no "Did you mean ...?" before them.
 READ_BACK = frozenset({"email_address"})
+# Longest text /speak reads: a long assistant message is about 1,500 characters.
+MAX_SPEAK_CHARS = 4000
+RATES = range(50, 151)
+
+
+def sender_is_valid(sender: str) -> bool:
+    """Whether ``sender`` can key a conversation (letters, digits and . _ - : @, up to 128)."""
+    return bool(_SENDER.match(sender or ""))
+
+
+def rate_from(value: Any) -> int | None:
+    """A speech rate in percent from a query or JSON value; None when it is not one."""
+    try:
+        rate = int(value)
+    except (TypeError, ValueError):
+        return None
+    return rate if rate in RATES else None
 
 
 class VoiceInput(InputChannel):
@@ -121,13 +141,19 @@ class VoiceInput(InputChannel):
         @voice_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             sender = request.args.get("sender", "")
-            if not _SENDER.match(sender):
+            if not sender_is_valid(sender):
                 return response.json(
                     {"error": "Add ?sender=ID to the address (letters, digits, . _ - : @)."},
                     status=400,
                 )
+            asked_rate = request.args.get("rate")
+            if asked_rate is not None and rate_from(asked_rate) is None:
+                return response.json(
+                    {"error": "The rate must be a whole number from 50 to 150 (percent)."},
+                    status=400,
+                )
             try:
-                clip = read_wav(request.body)
+                clip = read_audio(request.body)
             except AudioError as error:
                 logger.info("Refused a speech request: %s", error.reason)
                 return response.json({"error": error.reason}, status=error.status)
@@ -158,7 +184,8 @@ class VoiceInput(InputChannel):
                 )
                 messages = collector.messages
             tracker = await store.retrieve(sender)
-            rate = speech_rate(tracker)
+            # A page's own speed setting wins over the conversation's "slower"/"faster".
+            rate = rate_from(asked_rate) or speech_rate(tracker)
             ending = False
             if step.send is not None and tracker is not None:
                 ending = ends_session((tracker.latest_message.intent or {}).get("name"))
@@ -179,5 +206,35 @@ class VoiceInput(InputChannel):
                     "end": ending,
                 }
             )
+
+        @voice_webhook.route("/speak", methods=["POST"])
+        async def speak(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - Sanic raises its own error types for bad JSON
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+                return response.json(
+                    {"error": 'Send JSON like {"text": "words to say", "rate": 100}.'}, status=400
+                )
+            text = body["text"].strip()
+            if not text:
+                return response.json({"error": "There is no text to say."}, status=400)
+            if len(text) > MAX_SPEAK_CHARS:
+                return response.json(
+                    {"error": f"The text is too long; send at most {MAX_SPEAK_CHARS} characters."},
+                    status=413,
+                )
+            rate = rate_from(body.get("rate", 100))
+            if rate is None:
+                return response.json(
+                    {"error": "The rate must be a whole number from 50 to 150 (percent)."},
+                    status=400,
+                )
+            self.warm_up()
+            audio = await self.speak(text, rate)
+            if audio is None:
+                return response.json({"error": "No voice could say this just now."}, status=503)
+            return response.raw(audio, content_type="audio/wav")
 
         return voice_webhook

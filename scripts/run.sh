@@ -34,6 +34,7 @@ for _ in $(seq 1 180); do
     cat <<MSG
 
 The assistant is running.
+  Web chat (typing, speaking, your doctor guide): http://localhost:$RASA_PORT/webhooks/webchat/
   Chat over REST:  curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
                      -H 'Content-Type: application/json' -d '{"sender": "me", "message": "hi"}'
   Chat in a terminal: make shell

@@ -45,3 +45,25 @@ def tone(seconds: float, rate: int = 16000, hz: float = 440.0) -> np.ndarray:
     """A quiet sine tone as int16 samples: audio that holds no speech."""
     t = np.arange(int(seconds * rate)) / rate
     return (0.2 * 32767 * np.sin(2 * np.pi * hz * t)).astype("<i2")
+
+
+def recording(wav_bytes: bytes, container: str = "webm", codec: str = "libopus") -> bytes:
+    """``wav_bytes`` re-encoded as a browser would record it (WebM/Opus by default), with PyAV."""
+    import av
+
+    with wave.open(io.BytesIO(wav_bytes), "rb") as source:
+        rate, pcm = source.getframerate(), source.readframes(source.getnframes())
+    samples = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=container) as muxer:
+        stream = muxer.add_stream(codec, rate=48000)
+        stream.layout = "mono"
+        resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=48000)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = rate
+        for chunk in resampler.resample(frame) + resampler.resample(None):
+            for packet in stream.encode(chunk):
+                muxer.mux(packet)
+        for packet in stream.encode(None):
+            muxer.mux(packet)
+    return out.getvalue()

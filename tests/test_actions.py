@@ -511,3 +511,56 @@ async def test_a_number_after_the_options_picks_that_kind_of_treatment():
     messages, slots = await run(a.ActionHandleAnswer, t)
     assert responses(messages)[0] == "utter_answer_what_is"
     assert slots["last_topic"] == "targeted_therapy" and slots["pending"] is None
+
+
+# The web page's Remove buttons and email form send intent payloads with these entities.
+
+
+async def test_the_pages_remove_button_removes_that_question_by_its_words():
+    guide = [{"family": None, "text": "A?"}, {"family": None, "text": "Can I travel?"}]
+    messages, slots = await run(
+        a.ActionGuideRemove,
+        tracker(
+            '/guide_remove{"guide_question": "can I travel"}',
+            "guide_remove",
+            [ent("guide_question", "can I travel")],
+            guide=guide,
+        ),
+    )
+    assert slots["guide"] == [guide[0]]
+    assert responses(messages) == ["utter_guide_removed"]
+
+
+async def test_a_remove_button_for_a_question_already_gone_changes_nothing():
+    guide = [{"family": None, "text": "A?"}]
+    messages, slots = await run(
+        a.ActionGuideRemove,
+        tracker("", "guide_remove", [ent("guide_question", "B?")], guide=guide),
+    )
+    assert "guide" not in slots
+    assert responses(messages) == ["utter_guide_question_gone"]
+
+
+async def test_the_pages_email_form_sends_without_a_yes(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("SMTP_HOST", "")
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
+    guide = [{"family": "chemotherapy", "text": "How long?"}]
+    messages, slots = await run(
+        a.ActionEmailGuide,
+        tracker("", "email_guide", [ent("email", "sam@example.org")], guide=guide),
+    )
+    assert responses(messages) == ["utter_email_saved_outbox"]
+    assert len(list(tmp_path.glob("*.eml"))) == 1
+    assert slots["email_address"] is None
+
+
+async def test_the_pages_email_form_still_refuses_a_bad_address(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("SMTP_HOST", "")
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
+    guide = [{"family": None, "text": "A?"}]
+    messages, slots = await run(
+        a.ActionEmailGuide,
+        tracker("", "email_guide", [ent("email", "a@b.com\nBcc: x@y.com")], guide=guide),
+    )
+    assert responses(messages) == ["utter_email_problem_line_break"]
+    assert not list(tmp_path.glob("*.eml"))

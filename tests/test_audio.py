@@ -1,8 +1,16 @@
 import numpy as np
 import pytest
 
-from channels.audio import MAX_SECONDS, MODEL_RATE, AudioError, read_wav, resample, write_wav
-from tests.speech_audio import tone, wav
+from channels.audio import (
+    MAX_SECONDS,
+    MODEL_RATE,
+    AudioError,
+    read_audio,
+    read_wav,
+    resample,
+    write_wav,
+)
+from tests.speech_audio import recording, tone, wav
 
 
 @pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100, 48000])
@@ -73,3 +81,30 @@ def test_write_then_read_round_trip():
 
 def test_resample_keeps_duration():
     assert resample(np.ones(44100, dtype=np.float32), 44100, 16000).size == 16000
+
+
+@pytest.mark.parametrize(
+    "container, codec", [("webm", "libopus"), ("ogg", "libopus"), ("mp4", "aac")]
+)
+def test_browser_recordings_are_decoded_to_16_khz_mono(container: str, codec: str) -> None:
+    body = recording(wav(tone(2.0, 16000)), container, codec)
+    clip = read_audio(body)
+    assert clip.source_rate == MODEL_RATE
+    assert clip.seconds == pytest.approx(2.0, abs=0.05)
+    # The tone survives the codec: it is loud, not silence.
+    assert float(np.abs(clip.samples).max()) > 0.1
+
+
+def test_wav_still_goes_through_read_audio() -> None:
+    assert read_audio(wav(tone(1.0, 22050), 22050)).seconds == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_broken_or_too_long_recording_is_refused() -> None:
+    good = recording(wav(tone(1.0, 16000)))
+    with pytest.raises(AudioError, match="could not be read") as broken:
+        read_audio(good[:40] + b"\x00" * 200)
+    assert broken.value.status == 415
+    long = recording(wav(np.zeros(int((MAX_SECONDS + 2) * 16000), dtype="<i2")), "ogg")
+    with pytest.raises(AudioError, match="too long") as too_long:
+        read_audio(long)
+    assert too_long.value.status == 413

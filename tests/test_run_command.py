@@ -68,6 +68,14 @@ def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path
             timeout=30,
         ).json()
         assert any("estrogen" in m.get("text", "") for m in reply)
+        # The web chat address it prints serves the page and its socket.io client, from here.
+        printed = next(line for line in output if "/webhooks/webchat/" in line)
+        page_url = printed.split("http://", 1)[1].split()[0]
+        page = requests.get(f"http://{page_url}", timeout=10)
+        assert page.status_code == 200 and 'role="log"' in page.text
+        assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+        client = requests.get(f"http://{page_url}vendor/socket.io.min.js", timeout=10)
+        assert client.status_code == 200 and "socket.io" in client.text[:400].lower()
         # The smart speaker channel checks signatures by default: unsigned or forged requests
         # from the right skill are refused before anything reaches the assistant.
         launch = json.dumps(fx.launch(TEST_SKILL_ID, "amzn1.ask.account.x", "s")).encode()

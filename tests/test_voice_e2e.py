@@ -17,7 +17,7 @@ import requests
 
 from channels.audio import read_wav
 from tests.servers import MODEL, Assistant
-from tests.speech_audio import said, tone, wav
+from tests.speech_audio import recording, said, tone, wav
 
 pytestmark = [
     pytest.mark.e2e,
@@ -172,3 +172,44 @@ def test_the_health_check_loads_the_models_in_the_background(assistant):
     while not requests.get(health, timeout=10).json()["models_loaded"]:
         assert time.monotonic() < deadline, "the speech models did not load in a minute"
         time.sleep(0.5)
+
+
+def test_a_browser_recording_is_heard_and_the_pages_speed_is_used(assistant):
+    # What the web chat sends: MediaRecorder's WebM/Opus, with the page's own speech speed.
+    person = Talker(assistant)
+    body = recording(said("what is tamoxifen"))
+    slow = requests.post(
+        f"{assistant.url}/webhooks/voice/webhook",
+        params={"sender": person.sender, "rate": 70},
+        data=body,
+        headers={"Content-Type": "audio/webm"},
+        timeout=60,
+    )
+    assert slow.status_code == 200, slow.text
+    assert "tamoxifen" in slow.json()["transcript"].lower()
+    assert "estrogen" in slow.json()["text"].lower()
+    fast = requests.post(
+        f"{assistant.url}/webhooks/voice/webhook",
+        params={"sender": person.sender, "rate": 130},
+        data=body,
+        timeout=60,
+    ).json()
+    seconds = [read_wav(base64.b64decode(r["audio"])).seconds for r in (slow.json(), fast)]
+    assert seconds[0] > seconds[1] * 1.3  # same words, said slower
+
+
+def test_a_message_is_read_aloud_on_request(assistant):
+    url = f"{assistant.url}/webhooks/voice/speak"
+    spoken = requests.post(url, json={"text": "Tamoxifen is a pill.", "rate": 100}, timeout=60)
+    assert spoken.status_code == 200
+    assert spoken.headers["Content-Type"].startswith("audio/wav")
+    assert 0.8 < read_wav(spoken.content).seconds < 4
+    for bad, status in (
+        ({"words": "hi"}, 400),
+        ({"text": "   "}, 400),
+        ({"text": "hi", "rate": "fast"}, 400),
+        ({"text": "a" * 5000}, 413),
+    ):
+        assert requests.post(url, json=bad, timeout=30).status_code == status, bad
+    broken = requests.post(url, data=b"{not json", timeout=30)
+    assert broken.status_code == 400 and "text" in broken.json()["error"]
