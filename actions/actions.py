@@ -831,8 +831,10 @@ def remove_from_guide(
     text: str,
     question: str | None = None,
 ) -> List[EventType]:
-    """Remove the question the person names by position (or, from the web page's Remove button,
-    by its words), or ask which one."""
+    """Remove the question the person names, or ask which one.
+
+    By position ("the second one"), or by its words from the web page's Remove button.
+    """
     entries = guide_store.normalise_entries(slots.get("guide"))
     if not entries:
         dispatcher.utter_message(response="utter_guide_empty")

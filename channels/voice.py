@@ -1,8 +1,9 @@
 """Rasa input channel for offline speech: ``POST /webhooks/voice/webhook?sender=ID``.
 
-A WAV body (or a browser's WebM, Ogg or MP4 recording) in; JSON out with what was heard (``transcript``), the assistant's ``messages`` (the
-``channel: voice`` variants) and the reply as WAV audio (``audio``, base64). Speech to text and
-text to speech both run on this machine: nothing the person says leaves it.
+A WAV body (or a browser's WebM, Ogg or MP4 recording) in; JSON out with what was heard
+(``transcript``), the assistant's ``messages`` (the ``channel: voice`` variants) and the reply
+as WAV audio (``audio``, base64). Speech to text and text to speech both run on this machine:
+nothing the person says leaves it.
 
 Thin web layer: the audio checks live in ``audio.py``, the models in ``transcriber.py`` and
 ``synthesizer.py``, and the "Did you mean ...?" logic in ``hearing.py``.

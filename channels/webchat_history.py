@@ -46,8 +46,10 @@ def messages_from_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, 
 
 
 def guide_view(slot_value: Any) -> dict[str, Any]:
-    """The guide as the page shows it: numbered questions (in the order "remove the second one"
-    counts them), and the plain text of the email, for download and print."""
+    """The guide as the page shows it, and the plain text of its email for download and print.
+
+    Questions are numbered in the order "remove the second one" counts them.
+    """
     entries = normalise_entries(slot_value)
     questions = [
         {"number": number, "text": entry["text"], "family": entry["family"]}
