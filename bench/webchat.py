@@ -57,7 +57,13 @@ def load_once(browser: Any, url: str) -> dict[str, Any]:
         finished: list[Any] = []
         page.on("requestfinished", lambda request: finished.append(request))
         page.goto(url)
-        page.wait_for_function("() => window.__firstAssistant !== undefined", timeout=30_000)
+        try:
+            page.wait_for_function("() => window.__firstAssistant !== undefined", timeout=30_000)
+        except Exception as error:  # Playwright's TimeoutError
+            raise SystemExit(
+                f"No assistant message reached the page in 30 s ({type(error).__name__}): "
+                "check that the socketio channel's replies reach the browser."
+            ) from error
         first_ms = page.evaluate("() => window.__firstAssistant")
         by_kind: dict[str, int] = defaultdict(int)
         total = 0
