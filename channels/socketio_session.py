@@ -1,0 +1,97 @@
+"""Rasa's socketio channel, fixed so that replies reach a page that keeps its session.
+
+With ``session_persistence`` Rasa 3.6 puts each socket in a room named after the session and
+sends replies to that room. Its ``session_request`` handler calls ``sio.enter_room`` without
+``await``; python-socketio 5.9 and newer made that a coroutine, so the socket never joins the
+room and no reply reaches the page (RasaHQ/rasa#13027). This channel keeps the name
+``socketio`` (same path ``/socket.io``, same events) and replaces two handlers: the session
+request, which now joins the room, and the user message, which now ignores malformed data with
+a log line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+
+from channels.voice import sender_is_valid
+
+logger = logging.getLogger(__name__)
+
+# Longer than anyone types into a chat box; the REST limit of issue 6 will match it.
+MAX_MESSAGE_CHARS = 4000
+
+
+def session_id_from(data: Any) -> str:
+    """The session id a page asked for, or a new one when it sent none or an unusable one."""
+    if isinstance(data, dict):
+        wanted = data.get("session_id")
+        if isinstance(wanted, str) and sender_is_valid(wanted):
+            return wanted
+    return uuid.uuid4().hex
+
+
+def message_problem(
+    data: Any, needs_session: bool = True, metadata_key: str = "metadata"
+) -> Optional[str]:
+    """Why a ``user_uttered`` payload can't be handled, or None when it can.
+
+    The reason never quotes the message: logs must not hold what people tell the assistant.
+    """
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    session_id = data.get("session_id")
+    if needs_session and (not isinstance(session_id, str) or not sender_is_valid(session_id)):
+        return "no usable session_id"
+    text = data.get("message")
+    if not isinstance(text, str) or not text.strip():
+        return "no message text"
+    if len(text) > MAX_MESSAGE_CHARS:
+        return f"message longer than {MAX_MESSAGE_CHARS} characters"
+    metadata = data.get(metadata_key)
+    if metadata is not None and not isinstance(metadata, dict):
+        return "metadata is not an object"
+    return None
+
+
+class SessionSocketIOInput(SocketIOInput):
+    """The ``socketio`` channel with working session rooms and checked messages."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Rasa's blueprint with the session and message handlers replaced."""
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+
+        # Registering an event again replaces Rasa's handler for it.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: Optional[Dict]) -> None:
+            session_id = session_id_from(data)
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            problem = message_problem(data, self.session_persistence, self.metadata_key)
+            if problem:
+                logger.info("Ignored a socketio message: %s.", problem)
+                return
+            sender_id = data["session_id"] if self.session_persistence else sid
+            metadata = data.get(self.metadata_key) or {}
+            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            await on_new_message(
+                UserMessage(
+                    data["message"],
+                    output_channel,
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
+
+        return webhook
