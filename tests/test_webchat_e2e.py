@@ -513,7 +513,7 @@ def test_no_sideways_scrolling_at_320_pixels(chat):
     me.page.screenshot(path=screenshot_path("webchat-320.png"), full_page=True)
 
     me.open_settings()
-    me.page.get_by_label("Text size").select_option(label="Largest 200%")
+    me.page.get_by_label("Text size").select_option(label="200%")
     me.settle()
     font = me.page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert font >= 31, f"the 200% text size gives a {font} px root font"
@@ -538,7 +538,7 @@ def test_settings_are_kept_after_a_reload(chat):
     keyboard.press("Enter")
     expect(size).to_be_visible()
     tab_until(me, lambda el: el["tag"] == "select" and "Text size" in page_label(me), "Tab")
-    keyboard.press("ArrowDown")  # Normal 100% -> Large 125%
+    keyboard.press("ArrowDown")  # 100% -> 125%
     expect(size).to_have_value(re.compile(r"125"))
     tab_until(me, lambda el: el["tag"] == "select" and "Speech speed" in page_label(me), "Tab")
     keyboard.press("ArrowDown")  # Normal -> Faster
