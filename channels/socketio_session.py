@@ -6,7 +6,7 @@ sends replies to that room. Its ``session_request`` handler calls ``sio.enter_ro
 room and no reply reaches the page (RasaHQ/rasa#13027). This channel keeps the name
 ``socketio`` (same path ``/socket.io``, same events) and replaces two handlers: the session
 request, which now joins the room, and the user message, which now ignores malformed data with
-a log line instead of a traceback.
+a log line instead of a traceback. It also turns the origin check back on (channels/origins.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from channels.origins import origin_allowed
 from channels.voice import sender_is_valid
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class SessionSocketIOInput(SocketIOInput):
         """Rasa's blueprint with the session and message handlers replaced."""
         webhook = super().blueprint(on_new_message)
         sio = self.sio
+        # Rasa passes cors_allowed_origins=[], which turns the origin check off: any web site
+        # could open a socket. Only the page's own address and ALLOWED_ORIGINS may.
+        sio.eio.cors_allowed_origins = origin_allowed
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)
