@@ -55,7 +55,8 @@ def rate_from(value: Any) -> int | None:
     """A speech rate in percent from a query or JSON value; None when it is not one."""
     try:
         rate = int(value)
-    except (TypeError, ValueError):
+    # OverflowError: JSON's 1e999 arrives as float infinity, which has no integer.
+    except (TypeError, ValueError, OverflowError):
         return None
     return rate if rate in RATES else None
 
