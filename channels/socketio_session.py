@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from channels.voice import sender_is_valid
+# One limit for every text channel (re-exported here for the socketio tests).
+from channels.limits import MAX_MESSAGE_CHARS, sender_is_valid
+
+__all__ = ["MAX_MESSAGE_CHARS", "SessionSocketIOInput", "message_problem", "session_id_from"]
 
 logger = logging.getLogger(__name__)
-
-# Longer than anyone types into a chat box; the REST limit of issue 6 will match it.
-MAX_MESSAGE_CHARS = 4000
 
 
 def session_id_from(data: Any) -> str:
@@ -38,7 +38,7 @@ def session_id_from(data: Any) -> str:
 
 def message_problem(
     data: Any, needs_session: bool = True, metadata_key: str = "metadata"
-) -> Optional[str]:
+) -> str | None:
     """Why a ``user_uttered`` payload can't be handled, or None when it can.
 
     The reason never quotes the message: logs must not hold what people tell the assistant.
@@ -69,7 +69,7 @@ class SessionSocketIOInput(SocketIOInput):
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: Dict | None) -> None:
             session_id = session_id_from(data)
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
