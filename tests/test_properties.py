@@ -30,7 +30,8 @@ from actions.profile_state import (
 )
 from actions.safety import classify_danger
 from channels.alexa_request import RequestError, parse_request
-from channels.audio import AudioError, read_wav
+from channels.alexa_verify import TimestampError, check_timestamp
+from channels.audio import AudioError, read_audio, read_wav
 from channels.socketio_session import message_problem
 from channels.voice import RATES, rate_from, sender_is_valid
 
@@ -501,6 +502,7 @@ def _alexa_like() -> st.SearchStrategy[object]:
 @given(st.one_of(st.binary(max_size=300), _alexa_like().map(lambda v: json.dumps(v).encode())))
 @example(b"\xff\xfe")
 @example(b"[]")
+@example(b"[" * 50_000)
 @example(b'{"request": {"type": "IntentRequest", "intent": {"slots": {"a": 1}}}}')
 @PROPERTIES
 def test_an_alexa_body_parses_or_gets_a_4xx(body: bytes) -> None:
@@ -508,6 +510,26 @@ def test_an_alexa_body_parses_or_gets_a_4xx(body: bytes) -> None:
         parse_request(body)
     except RequestError as error:
         assert 400 <= error.status < 500
+
+
+@given(
+    st.one_of(
+        any_text,
+        st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat()),
+        st.from_regex(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)", fullmatch=True
+        ),
+    )
+)
+@example("0001-01-01T00:00:00+14:00")
+@example("9999-12-31T23:59:59-14:00")
+@PROPERTIES
+def test_an_alexa_timestamp_is_accepted_or_refused_never_a_crash(timestamp: str) -> None:
+    # A moment that leaves the years 1 to 9999 in UTC used to raise OverflowError: a 500.
+    try:
+        check_timestamp(timestamp)
+    except TimestampError:
+        pass
 
 
 @given(st.binary(max_size=200))
@@ -518,6 +540,21 @@ def test_a_speech_body_that_looks_like_wav_decodes_or_gets_a_4xx(tail: bytes) ->
             read_wav(body)
         except AudioError as error:
             assert 400 <= error.status < 500
+
+
+@given(
+    st.sampled_from([b"\x1a\x45\xdf\xa3", b"OggS", b"\x00\x00\x00\x20ftypisom"]),
+    st.binary(max_size=400),
+)
+@settings(PROPERTIES, max_examples=150)
+def test_a_body_that_looks_like_a_browser_recording_decodes_or_gets_a_4xx(
+    magic: bytes, tail: bytes
+) -> None:
+    # WebM, Ogg and MP4 go to PyAV: whatever it makes of the bytes, the channel answers 4xx.
+    try:
+        read_audio(magic + tail)
+    except AudioError as error:
+        assert 400 <= error.status < 500
 
 
 @pytest.mark.parametrize("value", ["1e999", "-1e999", "NaN"])
