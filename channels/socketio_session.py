@@ -69,14 +69,16 @@ class SessionSocketIOInput(SocketIOInput):
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: Dict | None) -> None:
+        # data defaults to None: a client that sends no payload at all gets a fresh session
+        # instead of a TypeError in the server log and no answer.
+        async def session_request(sid: str, data: Dict | None = None) -> None:
             session_id = session_id_from(data)
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             problem = message_problem(data, self.session_persistence, self.metadata_key)
             if problem:
                 logger.info("Ignored a socketio message: %s.", problem)
