@@ -118,7 +118,7 @@ def test_an_address_said_in_words_normalises_to_the_typed_one(
     symbols = {"dot": ".", "underscore": "_", "dash": "-", "plus": "+"}
     spoken_local = names[0] + "".join(f" {j} {n}" for j, n in zip(joiners, names[1:], strict=False))
     typed_local = names[0] + "".join(
-        symbols[j] + n for j, n in zip(joiners, names[1:], strict=True)
+        symbols[j] + n for j, n in zip(joiners, names[1:], strict=False)
     )
     spoken = f"{spoken_local} at {' dot '.join(labels)} dot {tld}"
     typed = f"{typed_local}@{'.'.join(labels)}.{tld}"
