@@ -1027,7 +1027,7 @@ def next_rate(current: Any, intent: str) -> int:
     """The speaking rate one step slower or faster, within SPEECH_RATES."""
     try:
         rate = int(float(current))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # infinity has no integer
         rate = 100
     index = min(range(len(SPEECH_RATES)), key=lambda i: abs(SPEECH_RATES[i] - rate))
     step = -1 if intent == "slower" else 1

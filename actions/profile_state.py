@@ -54,6 +54,14 @@ class ProfileUpdate:
         before = self.values.get(slot, current.get(slot))
         if before == value:
             return
+        if slot in self.values and value == current.get(slot):
+            # Back to what was already known ("ER positive ... triple negative" when ER was
+            # negative): nothing changed, so nothing is read back as a correction.
+            del self.values[slot]
+            self.changed.remove(slot)
+            if slot in self.corrected:
+                self.corrected.remove(slot)
+            return
         self.values[slot] = value
         if slot not in self.changed:
             self.changed.append(slot)
@@ -84,11 +92,18 @@ def update_from_entities(
     """
     update = ProfileUpdate()
     new_sites: list[str] = []
+    # ER and PR named in this message (directly or as "triple negative"): they outrank an
+    # overall hormone receptor answer when the two disagree.
+    named: set[str] = set()
     for entity in entities:
+        # Entities of a typed payload ("/inform_profile{...}") are whatever the sender wrote.
+        if not isinstance(entity, Mapping) or not isinstance(entity.get("entity"), str):
+            continue
         name = entity.get("entity")
         value = str(entity.get("value", "")).lower()
         if name in STATUS_ENTITIES and value in _STATUS_VALUES:
             slot = STATUS_ENTITIES[name]
+            named.add(slot)
             update.set(current, slot, value)
             if slot == "hr":
                 # "Hormone receptor negative" means both ER and PR are negative.
@@ -96,6 +111,7 @@ def update_from_entities(
                     update.set(current, "er", "negative")
                     update.set(current, "pr", "negative")
         elif name == "subtype" and value == "triple_negative":
+            named.update(("er", "pr", "hr"))
             for slot in ("er", "pr", "hr", "her2"):
                 update.set(current, slot, "negative")
         elif name == "menopause" and value in _MENOPAUSE_VALUES:
@@ -110,25 +126,34 @@ def update_from_entities(
         known = [s for s in _spread_list(current.get("spread")) if s in SPREAD_SITES]
         merged = known + [s for s in new_sites if s not in known]
         update.set(current, "spread", merged)
-    _reconcile_receptors(current, update)
+    _reconcile_receptors(current, update, named)
     return update
 
 
-def _reconcile_receptors(current: Mapping[str, Any], update: ProfileUpdate) -> None:
+def _reconcile_receptors(
+    current: Mapping[str, Any], update: ProfileUpdate, named: set[str] | None = None
+) -> None:
     """Keep the overall hormone receptor answer consistent with ER and PR.
 
     A correction of ER or PR ("actually it's ER positive") must not be shadowed by an older
-    "hormone receptor negative" answer.
+    "hormone receptor negative" answer; ER or PR named in the message win over an HR answer in
+    the same message, so saying a message twice gives the same profile.
     """
+    named = named or set()
     merged = {**current, **update.values}
     er, pr, hr = merged.get("er"), merged.get("pr"), merged.get("hr")
-    if "er" in update.changed or "pr" in update.changed:
+    if {"er", "pr"} & (set(update.changed) | named):
         if (er == "positive" or pr == "positive") and hr in ("negative", "unknown"):
             update.set(current, "hr", None)
         elif er == "negative" and pr == "negative" and hr in ("positive", "unknown"):
             update.set(current, "hr", None)
         elif hr == "negative" and (er != "negative" or pr != "negative"):
             update.set(current, "hr", None)
+    elif "hr" in update.changed and hr == "positive" and er == "negative" and pr == "negative":
+        # "Actually I'm hormone receptor positive" after ER and PR negative corrects them: one
+        # of the two is positive, which one is not known, so neither is kept.
+        update.set(current, "er", None)
+        update.set(current, "pr", None)
 
 
 def answer_yes_no(current: Mapping[str, Any], question: str, intent: str) -> ProfileUpdate:
@@ -145,11 +170,19 @@ def answer_yes_no(current: Mapping[str, Any], question: str, intent: str) -> Pro
     return update
 
 
+# A yes word followed by "not" or "never" is a no ("I have not been through menopause"); the
+# negated forms are in _LEADING_NO, which is read first. "No idea" is not a no: it is "I don't
+# know", which the NLU model reads.
 _LEADING_YES = re.compile(
-    r"^\W*(yes|yeah|yep|yup|ya|sure|correct|i have|i did|it is|positive)\b", re.I
+    r"^\W*(yes|yeah|yep|yup|ya|sure|correct|i have|i did|it is|positive)\b"
+    r"(?!\s+(?:not|never)\b)",
+    re.I,
 )
 _LEADING_NO = re.compile(
-    r"^\W*(no|nope|nah|never|not yet|i haven't|i have not|it isn't|it's not|negative)\b", re.I
+    r"^\W*(no(?!\s+(?:idea|clue)\b)|nope|nah|never|not yet|i never|negative"
+    r"|i haven['’]t|i have (?:not|never)|i['’]ve (?:not|never)|i didn['’]t|i did not"
+    r"|it isn['’]t|it is not|it['’]s not)\b",
+    re.I,
 )
 
 
@@ -158,10 +191,10 @@ def leading_yes_no(text: str) -> str | None:
 
     "Yes, I went through the change" then counts even when the rest was not understood.
     """
-    if _LEADING_YES.match(text or ""):
-        return "affirm"
     if _LEADING_NO.match(text or ""):
         return "deny"
+    if _LEADING_YES.match(text or ""):
+        return "affirm"
     return None
 
 

@@ -93,7 +93,8 @@ def parse_request(body: bytes) -> AlexaRequest:
         raise RequestError(413, "request body too large")
     try:
         envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: "[[[[..." nested thousands deep exhausts the parser's stack.
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise RequestError(400, "body is not valid JSON") from None
     envelope = _object(envelope, "the body")
     request = _object(envelope.get("request"), "request")

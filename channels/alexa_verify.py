@@ -360,9 +360,11 @@ def _parse_timestamp(timestamp: str) -> datetime:
         moment = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), microsecond, tz
         )
-    except ValueError:  # e.g. month 13, second 60, offset of 24 hours or more
+        return moment.astimezone(timezone.utc)
+    # ValueError: month 13, second 60, an offset of 24 hours or more. OverflowError: a moment
+    # that leaves the years 1 to 9999 in UTC ("0001-01-01T00:00:00+14:00").
+    except (ValueError, OverflowError):
         raise TimestampError("timestamp is not an ISO 8601 date-time with a UTC offset") from None
-    return moment.astimezone(timezone.utc)
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -123,8 +123,10 @@ def read_wav(body: bytes | None) -> Clip:
                 )
     except AudioError:
         raise
-    except (wave.Error, EOFError, ValueError) as error:
-        raise AudioError(415, f"The WAV file could not be read ({error}).") from None
+    # RuntimeError: the standard library's chunk reader raises it for a chunk size that points
+    # past the end of the file.
+    except (wave.Error, EOFError, ValueError, RuntimeError) as error:
+        raise AudioError(415, f"The WAV file could not be read ({error or 'bad chunk'}).") from None
     samples = np.frombuffer(raw[: len(raw) - len(raw) % (2 * channels)], dtype="<i2")
     if samples.size == 0:
         raise AudioError(400, "The WAV file holds no sound.")

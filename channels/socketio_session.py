@@ -19,13 +19,13 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+# One limit for every text channel (re-exported here for the socketio tests).
+from channels.limits import MAX_MESSAGE_CHARS, sender_is_valid
 from channels.origins import origin_allowed
-from channels.voice import sender_is_valid
+
+__all__ = ["MAX_MESSAGE_CHARS", "SessionSocketIOInput", "message_problem", "session_id_from"]
 
 logger = logging.getLogger(__name__)
-
-# Longer than anyone types into a chat box; the REST limit of issue 6 will match it.
-MAX_MESSAGE_CHARS = 4000
 
 
 def session_id_from(data: Any) -> str:
@@ -73,14 +73,16 @@ class SessionSocketIOInput(SocketIOInput):
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: Dict | None) -> None:
+        # data defaults to None: a client that sends no payload at all gets a fresh session
+        # instead of a TypeError in the server log and no answer.
+        async def session_request(sid: str, data: Dict | None = None) -> None:
             session_id = session_id_from(data)
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             problem = message_problem(data, self.session_persistence, self.metadata_key)
             if problem:
                 logger.info("Ignored a socketio message: %s.", problem)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import re
 import threading
 from typing import Any, Awaitable, Callable, Dict
 
@@ -30,6 +29,7 @@ from actions.content import wording
 from channels.alexa_request import ends_session
 from channels.audio import AudioError, read_audio
 from channels.hearing import PendingChecks, Step, judge, next_step
+from channels.limits import sender_is_valid
 from channels.speech import spoken_turn
 from channels.speech_settings import SpeechSettings
 from channels.synthesizer import make_synthesizer
@@ -38,7 +38,6 @@ from channels.voice_output import VoiceOutput, speech_rate
 
 logger = logging.getLogger(__name__)
 
-_SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 # Answers the assistant reads back for a yes or no itself: no "Did you mean ...?" before them.
 READ_BACK = frozenset({"email_address"})
 # Longest text /speak reads: a long assistant message is about 1,500 characters.
@@ -46,16 +45,12 @@ MAX_SPEAK_CHARS = 4000
 RATES = range(50, 151)
 
 
-def sender_is_valid(sender: str) -> bool:
-    """Whether ``sender`` can key a conversation (letters, digits and . _ - : @, up to 128)."""
-    return bool(_SENDER.match(sender or ""))
-
-
 def rate_from(value: Any) -> int | None:
     """A speech rate in percent from a query or JSON value; None when it is not one."""
     try:
         rate = int(value)
-    except (TypeError, ValueError):
+    # OverflowError: JSON's 1e999 arrives as float infinity, which has no integer.
+    except (TypeError, ValueError, OverflowError):
         return None
     return rate if rate in RATES else None
 

@@ -30,5 +30,5 @@ def speech_rate(tracker: Any) -> int:
     value = tracker.get_slot(SPEECH_RATE_SLOT)
     try:
         return int(value) if value is not None else 100
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # infinity has no integer
         return 100

@@ -178,8 +178,8 @@ def test_sources_and_out_of_scope(assistant):
 
 @pytest.mark.parametrize(
     "message",
-    ["", "   ", "x" * 20000, "😀😀😀", "<script>alert(1)</script>", "\x00\x07\x1b[31m"],
-    ids=["empty", "whitespace", "20k", "emoji", "script", "control"],
+    ["", "   ", "x" * 4000, "😀😀😀", "<script>alert(1)</script>", "\x00\x07\x1b[31m"],
+    ids=["empty", "whitespace", "4000-the-limit", "emoji", "script", "control"],
 )
 def test_odd_messages_get_a_reply_and_the_conversation_goes_on(assistant, message):
     me = new_sender()

@@ -87,3 +87,35 @@ def test_leading_yes_no():
     assert leading_yes_no("no I haven't") == "deny"
     assert leading_yes_no("nothing") is None
     assert leading_yes_no("yesterday") is None
+
+
+def test_a_negated_yes_is_a_no():
+    # Found by the property tests: "I have not ..." used to read as "I have" = yes.
+    from actions.profile_state import leading_yes_no
+
+    for text in (
+        "I have not been through menopause",
+        "i have never had hormone therapy",
+        "I did not",
+        "It is not positive",
+        "I didn’t",
+    ):
+        assert leading_yes_no(text) == "deny", text
+    assert leading_yes_no("no idea") is None
+
+
+def test_hormone_receptor_positive_corrects_er_and_pr_negative():
+    # Found by the property tests: the profile kept "ER-negative, PR-negative" beside it.
+    current = {"hr": None, "er": "negative", "pr": "negative"}
+    update = update_from_entities(current, [ent("hr_status", "positive")])
+    assert update.values == {"hr": "positive", "er": None, "pr": None}
+
+
+def test_a_message_that_comes_back_to_the_known_value_changes_nothing():
+    current = {"er": "negative", "pr": "negative", "hr": "negative", "her2": "negative"}
+    entities = [ent("er_status", "positive"), ent("subtype", "triple_negative")]
+    assert update_from_entities(current, entities).empty
+
+
+def test_odd_entities_from_a_typed_payload_are_skipped():
+    assert update_from_entities({}, [{"entity": []}, "er_status", {"value": "positive"}]).empty

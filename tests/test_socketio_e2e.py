@@ -67,6 +67,7 @@ def test_malformed_messages_are_ignored_and_the_session_carries_on(assistant):
     page = Page(assistant.url, f"socket-{uuid.uuid4().hex[:12]}")
     try:
         page.client.emit("user_uttered", "not an object")
+        page.client.emit("user_uttered")  # no payload at all
         page.client.emit("user_uttered", {"message": ["a", "list"], "session_id": page.session_id})
         page.client.emit("user_uttered", {"message": "hello"})
         page.client.emit("user_uttered", {"message": "x" * 5000, "session_id": page.session_id})
@@ -104,3 +105,31 @@ def test_message_problems_are_named_without_quoting_the_message():
         problem = message_problem(data)
         assert problem and "jane" not in problem
     assert str(MAX_MESSAGE_CHARS) in message_problem({"message": "x" * 5000, "session_id": "a"})
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: run `make train`")
+@pytest.mark.parametrize(
+    "request_data",
+    [
+        None,
+        "text",
+        ["a", "list"],
+        {"session_id": 5},
+        {"session_id": "has spaces"},
+        {"session_id": "x" * 200},
+        {"session_id": "../etc"},
+    ],
+    ids=["none", "text", "list", "number", "spaces", "long", "path"],
+)
+def test_an_unusable_session_request_gets_a_fresh_session(assistant, request_data):
+    client = socketio.Client(reconnection=False)
+    confirmed: queue.Queue[str] = queue.Queue()
+    client.on("session_confirm", confirmed.put)
+    client.connect(assistant.url, transports=["polling"], socketio_path="socket.io")
+    try:
+        client.emit("session_request", request_data)
+        session_id = confirmed.get(timeout=WAIT)
+        assert len(session_id) == 32 and int(session_id, 16) >= 0  # a new uuid4 hex
+    finally:
+        client.disconnect()
