@@ -51,10 +51,10 @@ class MailCatcher:
         return self.messages
 
 
-def start_smtp() -> tuple[Controller, MailCatcher]:
-    """A real aiosmtpd server on a free loopback port."""
+def start_smtp(port: int | None = None) -> tuple[Controller, MailCatcher]:
+    """A real aiosmtpd server on a loopback port (a free one unless ``port`` is given)."""
     catcher = MailCatcher()
-    controller = Controller(catcher, hostname="127.0.0.1", port=free_port())
+    controller = Controller(catcher, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     return controller, catcher
 
@@ -181,7 +181,12 @@ class Assistant:
 
 def environment_for_mail(smtp_port: int | None, outbox: Path) -> dict[str, str]:
     """The mail settings of the environment contract, pointing at the test's SMTP server."""
-    env = {"OUTBOX_DIR": str(outbox), "MAIL_FROM": "guide@test.example"}
+    # The mail queue's database sits beside the outbox, in the test's own folder.
+    env = {
+        "OUTBOX_DIR": str(outbox),
+        "MAIL_FROM": "guide@test.example",
+        "MAIL_QUEUE_URL": f"sqlite:///{outbox.parent / 'mail_queue.db'}",
+    }
     if smtp_port:
         env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none"})
     else:
