@@ -69,6 +69,11 @@ def service(queue_settings: QueueSettings | None = None) -> MailService:
             queue = MailQueue(queue_settings)
             running = MailService(queue, MailWorker(queue, deliver_now).start())
             _services[queue_settings] = running
+            # The URL without its password: the log says where the queue is, not how to get in.
+            logger.info(
+                "Mail queue worker started on %s.",
+                queue.engine.url.render_as_string(hide_password=True),
+            )
         return running
 
 
