@@ -295,6 +295,10 @@ class MailQueue:
         With ``claim`` the caller holds the first attempt (state ``sending`` under a lease) and
         must call :meth:`attempt` with the returned ticket; if it never does (the process died),
         the lease runs out and a worker sends it. Returns at once: nothing is sent here.
+
+        The limit counts and the insert are not serialised between servers: two requests for one
+        address at the same instant from two conversations may both pass. Requests of one
+        conversation cannot race (Rasa's lock store runs them one at a time).
         """
         now = self.clock()
         conversation_hash = self._hash("conversation", conversation_id)

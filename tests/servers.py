@@ -99,6 +99,11 @@ class Assistant:
 
     def start(self) -> Assistant:
         env = {**os.environ, **self.env, "SANIC_HOST": "127.0.0.1"}
+        # The mail queue's database sits beside the tracker's, in this assistant's own folder,
+        # so tests and benchmarks never share one (or the project's) queue.
+        env["MAIL_QUEUE_URL"] = self.env.get(
+            "MAIL_QUEUE_URL", f"sqlite:///{self.workdir / 'mail_queue.db'}"
+        )
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         actions_log = self.workdir / "actions.log"
         rasa_log = self.workdir / "rasa.log"
@@ -181,12 +186,7 @@ class Assistant:
 
 def environment_for_mail(smtp_port: int | None, outbox: Path) -> dict[str, str]:
     """The mail settings of the environment contract, pointing at the test's SMTP server."""
-    # The mail queue's database sits beside the outbox, in the test's own folder.
-    env = {
-        "OUTBOX_DIR": str(outbox),
-        "MAIL_FROM": "guide@test.example",
-        "MAIL_QUEUE_URL": f"sqlite:///{outbox.parent / 'mail_queue.db'}",
-    }
+    env = {"OUTBOX_DIR": str(outbox), "MAIL_FROM": "guide@test.example"}
     if smtp_port:
         env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none"})
     else:
