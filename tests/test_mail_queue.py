@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -513,3 +514,28 @@ async def test_send_raises_when_rate_limited(mail_env, monkeypatch):
 def test_tests_are_not_the_action_server():
     assert not mail_service.in_action_server()
     assert mail_service.start_in_action_server() is False
+
+
+async def test_a_slow_first_attempt_answers_queued_and_still_finishes(mail_env, monkeypatch):
+    class Slow(Collecting):
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            await asyncio.sleep(1.5)
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = Slow()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(controller.port))
+    monkeypatch.setenv("MAIL_SEND_WAIT_SECONDS", "0.3")
+    try:
+        outcome = await mail_service.send("talk", ADDRESS, guide_bytes())
+        assert outcome.state == SENDING, "the person hears it is queued, not a long silence"
+        queue = mail_service.service().queue
+        deadline = time.monotonic() + 10
+        while queue.status(outcome.id).state != SENT and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert queue.status(outcome.id).state == SENT
+        assert len(handler.envelopes) == 1
+    finally:
+        controller.stop()
