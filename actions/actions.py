@@ -1,7 +1,8 @@
 """Custom actions: thin classes that read the tracker, call the plain modules, and answer.
 
-The logic lives in actions/profile_state.py, actions/guide.py, actions/content/, actions/mailer.py
-and actions/email_address.py; every sentence lives in domain.yml.
+The logic lives in actions/profile_state.py, actions/guide.py, actions/content/, actions/mailer.py,
+actions/mail_queue.py (with actions/mail_service.py) and actions/email_address.py; every sentence
+lives in domain.yml.
 Action objects are shared by all conversations: they keep no state on ``self``.
 """
 
@@ -16,6 +17,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import guide as guide_store
+from actions import mail_service
 from actions.choices import choose
 from actions.content import (
     Family,
@@ -28,7 +30,8 @@ from actions.content import (
     wording,
 )
 from actions.email_address import extract_email, spell_out, validate_email
-from actions.mailer import GuideEntry, MailSettings, compose_guide_email, deliver_async
+from actions.mail_queue import FAILED, PENDING, SENDING, RateLimited
+from actions.mailer import GuideEntry, MailSettings, compose_guide_email
 from actions.paging import (
     CONTROL_INTENTS,
     ListState,
@@ -54,6 +57,11 @@ from actions.safety import classify_danger
 
 logger = logging.getLogger(__name__)
 
+# The action server imports this module once at start: its mail worker starts here, so guides
+# queued before a restart go out without waiting for someone to ask for another (tests that import
+# this module start no thread).
+mail_service.start_in_action_server()
+
 PROFILE_QUESTIONS = ("hr", "pr", "her2", "menopause", "prior_hormone", "spread")
 OFFER_PREFIX = "offer:"
 PICK_OPTION = "pick_option"
@@ -65,6 +73,11 @@ BUTTON_RESPONSES = {
 }
 LONG_MESSAGE = 2000
 SESSION_SCOPED_SLOTS = ("pending", "more", "email_address")
+# What the person hears when a rate limit refuses the email, by limit.
+EMAIL_LIMIT_RESPONSES = {
+    "conversation": "utter_email_limit_conversation",
+    "address": "utter_email_limit_address",
+}
 
 # Which field of the content answers which question intent, and how to name it when missing.
 QUESTION_FIELDS = {
@@ -379,8 +392,15 @@ def resolve_topic(tracker: Tracker, slots: Dict[str, Any]) -> tuple[Any | None, 
     return None, None
 
 
-async def send_guide(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> List[EventType]:
-    """Compose and send the guide without blocking the action server; keep it if sending fails."""
+async def send_guide(
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], conversation_id: str
+) -> List[EventType]:
+    """Compose the guide and hand it to the mail queue; say whether it went, waits, or can't go.
+
+    The queue makes the first attempt at once; a mail server that is down or slow leaves the
+    guide queued (sent later, also after a restart), and the person is told so. The guide slot is
+    never touched here, so nothing the person saved is lost whatever happens to the email.
+    """
     address = slots.get("email_address")
     entries = guide_store.normalise_entries(slots.get("guide"))
     if not address:
@@ -394,20 +414,24 @@ async def send_guide(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) ->
         message = compose_guide_email(
             address, [GuideEntry(family=e["family"], text=e["text"]) for e in entries], settings
         )
-        result = await deliver_async(message, settings)
-    except Exception:  # a broken mail configuration must not lose the guide
-        logger.exception("Could not prepare or send the guide email")
+        outcome = await mail_service.send(conversation_id, address, message.as_bytes())
+    except RateLimited as limited:
+        dispatcher.utter_message(response=EMAIL_LIMIT_RESPONSES[limited.kind], limit=limited.limit)
+        return [SlotSet("pending", None), SlotSet("email_address", None)]
+    except Exception as exc:  # a broken mail configuration or queue must not lose the guide
+        # Only the kind of error: database messages could quote the address.
+        logger.error("Could not prepare or queue the guide email: %s", type(exc).__name__)
         dispatcher.utter_message(response="utter_email_failed")
         return [SlotSet("pending", None)]
-    if not result.sent:
-        logger.warning("Guide email not sent: %s", result.error)
-        dispatcher.utter_message(response="utter_email_failed")
-        return [SlotSet("pending", None)]
-    if result.via == "outbox":
-        dispatcher.utter_message(response="utter_email_saved_outbox", path=result.path)
+    if outcome.state in (PENDING, SENDING):
+        dispatcher.utter_message(response="utter_email_queued", address=address)
+    elif outcome.state == FAILED:
+        dispatcher.utter_message(response="utter_email_refused", address=address)
+    elif outcome.via == "outbox":
+        dispatcher.utter_message(response="utter_email_saved_outbox", path=outcome.path)
     else:
         dispatcher.utter_message(response="utter_email_sent", address=address)
-    # The address is used for sending only.
+    # The address is used for sending only: the queue holds it until the guide is sent.
     return [SlotSet("pending", None), SlotSet("email_address", None)]
 
 
@@ -456,7 +480,7 @@ def take_email_address(
 
 
 async def send_from_form(
-    dispatcher: CollectingDispatcher, slots: Dict[str, Any], address: str
+    dispatcher: CollectingDispatcher, slots: Dict[str, Any], address: str, conversation_id: str
 ) -> List[EventType]:
     """Send the guide to an address typed into the web page's email form.
 
@@ -466,7 +490,7 @@ async def send_from_form(
     checked, events = check_address(dispatcher, slots, address)
     if checked is None:
         return events
-    return await send_guide(dispatcher, {**slots, "email_address": checked})
+    return await send_guide(dispatcher, {**slots, "email_address": checked}, conversation_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,7 +637,7 @@ class ActionHandleAnswer(Action):
 
         if pending == "confirm_email":
             if intent == "affirm":
-                return await send_guide(dispatcher, slots)
+                return await send_guide(dispatcher, slots, tracker.sender_id)
             if intent == "deny":
                 dispatcher.utter_message(response="utter_email_ask_again")
                 return [SlotSet("pending", "email_address"), SlotSet("email_address", None)]
@@ -915,7 +939,7 @@ class ActionEmailGuide(Action):
             return [SlotSet("pending", None)]
         from_form = entity_values(tracker, "email")
         if from_form:
-            return await send_from_form(dispatcher, slots, from_form[0])
+            return await send_from_form(dispatcher, slots, from_form[0], tracker.sender_id)
         text = latest_text(tracker)
         if extract_email(text):
             return take_email_address(dispatcher, slots, text)

@@ -11,10 +11,11 @@ import asyncio
 import html
 import logging
 import os
+import re
 import smtplib
 import ssl
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -34,6 +35,8 @@ __all__ = [
     "compose_guide_email",
     "deliver",
     "deliver_async",
+    "deliver_bytes",
+    "scrub_addresses",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,10 @@ def _words(key: str) -> str:
 _SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 # Error texts are shown in logs and may be spoken: keep them short.
 _MAX_ERROR = 200
+# Anything shaped like an address. Mail servers echo the recipient in their refusals
+# ("550 <jo@example.com>: no such user"), and logs must never carry an address.
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+_ADDRESS_LIKE = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
 
 
 @dataclass(frozen=True)
@@ -147,13 +154,16 @@ class DeliveryResult:
 
     sent: True when the message was handed over: accepted by the SMTP server (via "smtp") or
     written to the outbox folder (via "outbox", with ``path``). False with a short ``error``
-    otherwise; delivery never raises.
+    otherwise (never containing an address); delivery never raises. ``permanent`` marks a failure
+    that trying again cannot fix (the server refused the recipient or the message with a 5xx
+    reply), so a retrying caller can stop at once.
     """
 
     sent: bool
     via: str
     path: str | None = None
     error: str | None = None
+    permanent: bool = False
 
 
 def compose_guide_email(
@@ -209,8 +219,30 @@ def deliver(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
     returned as ``DeliveryResult(sent=False, error=...)``.
     """
     if settings.host:
-        return _deliver_smtp(message, settings)
-    return _deliver_outbox(message, settings)
+        return _deliver_smtp(settings, lambda client: client.send_message(message))
+    return _deliver_outbox(message.as_bytes(), settings)
+
+
+def deliver_bytes(raw: bytes, recipient: str, settings: MailSettings) -> DeliveryResult:
+    """Send an already composed message (``message.as_bytes()``) to one recipient, unchanged.
+
+    The mail queue stores messages as bytes and hands them back here, so a retry sends exactly
+    the message composed the first time (same Message-ID, which lets receiving servers drop a
+    rare duplicate). The envelope sender is ``settings.mail_from``. Blocking; never raises.
+    """
+    if settings.host:
+        # SMTP wants CRLF line ends, and smtplib converts them only for str messages; many
+        # servers refuse bare LF (it is how SMTP smuggling starts).
+        wire = _BARE_LF.sub(b"\r\n", raw)
+        return _deliver_smtp(
+            settings, lambda client: client.sendmail(settings.mail_from, [recipient], wire)
+        )
+    return _deliver_outbox(raw, settings)
+
+
+def scrub_addresses(text: str) -> str:
+    """``text`` with anything shaped like an email address replaced by ``[address]``."""
+    return _ADDRESS_LIKE.sub("[address]", text)
 
 
 async def deliver_async(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
@@ -308,7 +340,10 @@ def _domain_of(address: str) -> str:
 # --- delivering -----------------------------------------------------------------------------
 
 
-def _deliver_smtp(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
+def _deliver_smtp(
+    settings: MailSettings, send: Callable[[smtplib.SMTP], Mapping[str, object]]
+) -> DeliveryResult:
+    """Open a session as ``settings`` say (TLS, STARTTLS, login) and ``send`` in it."""
     assert settings.host is not None
     try:
         context = ssl.create_default_context(cafile=settings.ca_file)
@@ -326,21 +361,31 @@ def _deliver_smtp(message: EmailMessage, settings: MailSettings) -> DeliveryResu
                 client.ehlo()
             if settings.username:
                 client.login(settings.username, settings.password or "")
-            refused = client.send_message(message)
+            refused = send(client)
     except smtplib.SMTPAuthenticationError as exc:
+        # A login problem is the server's configuration, not the person's: worth retrying.
         return _failed("smtp", f"the mail server refused the login ({exc.smtp_code})")
-    except smtplib.SMTPRecipientsRefused:
-        return _failed("smtp", "the mail server refused the address")
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+        return _failed("smtp", "the mail server refused the address", permanent=permanent)
+    except smtplib.SMTPDataError as exc:
+        # 5xx after DATA: the server will refuse this message again (too big, policy).
+        return _failed(
+            "smtp",
+            f"the mail server refused the message ({exc.smtp_code})",
+            permanent=500 <= exc.smtp_code < 600,
+        )
     except (smtplib.SMTPException, OSError, ValueError) as exc:
         # OSError covers refused connections, time-outs and certificate errors (ssl.SSLError).
         return _failed("smtp", f"{type(exc).__name__}: {exc}")
     if refused:
-        return _failed("smtp", "the mail server refused the address")
+        return _failed("smtp", "the mail server refused the address", permanent=True)
     logger.info("Guide email accepted by the mail server.")
     return DeliveryResult(sent=True, via="smtp")
 
 
-def _deliver_outbox(message: EmailMessage, settings: MailSettings) -> DeliveryResult:
+def _deliver_outbox(raw: bytes, settings: MailSettings) -> DeliveryResult:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = Path(settings.outbox_dir) / f"{stamp}-{uuid.uuid4().hex}.eml"
     try:
@@ -348,14 +393,14 @@ def _deliver_outbox(message: EmailMessage, settings: MailSettings) -> DeliveryRe
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(message.as_bytes())
+            handle.write(raw)
     except OSError as exc:
         return _failed("outbox", f"{type(exc).__name__}: {exc}")
     logger.info("Guide email written to the outbox: %s", path)
     return DeliveryResult(sent=True, via="outbox", path=str(path))
 
 
-def _failed(via: str, reason: str) -> DeliveryResult:
-    reason = " ".join(reason.split())[:_MAX_ERROR]
+def _failed(via: str, reason: str, *, permanent: bool = False) -> DeliveryResult:
+    reason = scrub_addresses(" ".join(reason.split()))[:_MAX_ERROR]
     logger.warning("Guide email not delivered via %s: %s", via, reason)
-    return DeliveryResult(sent=False, via=via, error=reason)
+    return DeliveryResult(sent=False, via=via, error=reason, permanent=permanent)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions import mail_service
 from tests.servers import ALEXA_TEST_ENV, Assistant, environment_for_mail, start_smtp
 
 
@@ -25,3 +26,12 @@ def assistant(tmp_path_factory, smtp):
     bot = Assistant(workdir, env).start()
     yield bot
     bot.stop()
+
+
+@pytest.fixture(autouse=True)
+def mail_queue_in_tmp(tmp_path_factory, monkeypatch):
+    """Every test's mail queue is a fresh SQLite file, and no mail worker outlives its test."""
+    folder = tmp_path_factory.mktemp("mail_queue")
+    monkeypatch.setenv("MAIL_QUEUE_URL", f"sqlite:///{folder / 'mail_queue.db'}")
+    yield
+    mail_service.stop_all()

@@ -51,10 +51,10 @@ class MailCatcher:
         return self.messages
 
 
-def start_smtp() -> tuple[Controller, MailCatcher]:
-    """A real aiosmtpd server on a free loopback port."""
+def start_smtp(port: int | None = None) -> tuple[Controller, MailCatcher]:
+    """A real aiosmtpd server on a loopback port (a free one unless ``port`` is given)."""
     catcher = MailCatcher()
-    controller = Controller(catcher, hostname="127.0.0.1", port=free_port())
+    controller = Controller(catcher, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     return controller, catcher
 
@@ -99,6 +99,11 @@ class Assistant:
 
     def start(self) -> Assistant:
         env = {**os.environ, **self.env, "SANIC_HOST": "127.0.0.1"}
+        # The mail queue's database sits beside the tracker's, in this assistant's own folder,
+        # so tests and benchmarks never share one (or the project's) queue.
+        env["MAIL_QUEUE_URL"] = self.env.get(
+            "MAIL_QUEUE_URL", f"sqlite:///{self.workdir / 'mail_queue.db'}"
+        )
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         actions_log = self.workdir / "actions.log"
         rasa_log = self.workdir / "rasa.log"

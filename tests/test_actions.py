@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions as a
+from tests.servers import free_port, start_smtp
 
 
 def tracker(
@@ -564,3 +566,81 @@ async def test_the_pages_email_form_still_refuses_a_bad_address(tmp_path: Path, 
     )
     assert responses(messages) == ["utter_email_problem_line_break"]
     assert not list(tmp_path.glob("*.eml"))
+
+
+# --- the email goes through the durable queue -----------------------------------------------
+
+
+def confirmed(guide: list[dict[str, Any]], address: str = "sam@example.org") -> Tracker:
+    return tracker("yes", "affirm", guide=guide, pending="confirm_email", email_address=address)
+
+
+def smtp_env(monkeypatch, port: int) -> None:
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("SMTP_SECURITY", "none")
+    monkeypatch.setenv("MAIL_FROM", "guide@test.example")
+
+
+async def test_email_sent_at_once_when_the_mail_server_answers(monkeypatch):
+    controller, catcher = start_smtp()
+    smtp_env(monkeypatch, controller.port)
+    try:
+        messages, slots = await run(
+            a.ActionHandleAnswer, confirmed([{"family": "surgery", "text": "Why?"}])
+        )
+    finally:
+        controller.stop()
+    assert responses(messages) == ["utter_email_sent"]
+    assert [rcpt for _, rcpt, _ in catcher.messages] == [["sam@example.org"]]
+    assert slots["email_address"] is None
+
+
+async def test_email_waits_for_a_mail_server_that_is_down_and_goes_when_it_is_back(monkeypatch):
+    port = free_port()
+    smtp_env(monkeypatch, port)
+    monkeypatch.setenv("MAIL_RETRY_FIRST_SECONDS", "1")
+    guide = [{"family": "surgery", "text": "Why surgery?"}]
+    messages, slots = await run(a.ActionHandleAnswer, confirmed(guide))
+    assert responses(messages) == ["utter_email_queued"]
+    assert "guide" not in slots, "the guide is kept as it was"
+    assert slots["email_address"] is None, "the queue holds the address, not the conversation"
+
+    controller, catcher = start_smtp(port)  # the mail server comes back on the same port
+    try:
+        assert len(catcher.wait_for(1, timeout=15)) == 1
+        time.sleep(1.5)
+        assert len(catcher.messages) == 1, "sent exactly once"
+    finally:
+        controller.stop()
+
+
+async def test_email_rate_limit_per_conversation(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("SMTP_HOST", "")
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
+    monkeypatch.setenv("MAIL_LIMIT_PER_CONVERSATION", "1")
+    guide = [{"family": None, "text": "A?"}]
+    messages, _ = await run(a.ActionHandleAnswer, confirmed(guide))
+    assert responses(messages) == ["utter_email_saved_outbox"]
+    messages, slots = await run(a.ActionHandleAnswer, confirmed(guide, "jo@example.org"))
+    assert responses(messages) == ["utter_email_limit_conversation"]
+    assert messages[0]["limit"] == 1
+    assert len(list(tmp_path.glob("*.eml"))) == 1
+    assert "guide" not in slots
+
+
+async def test_email_refused_by_the_mail_server_is_said_plainly(monkeypatch):
+    class Refusing:
+        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+            return "550 5.1.1 No such user"
+
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    smtp_env(monkeypatch, controller.port)
+    try:
+        messages, _ = await run(a.ActionHandleAnswer, confirmed([{"family": None, "text": "A?"}]))
+    finally:
+        controller.stop()
+    assert responses(messages) == ["utter_email_refused"]

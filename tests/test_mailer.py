@@ -27,6 +27,8 @@ from actions.mailer import (
     compose_guide_email,
     deliver,
     deliver_async,
+    deliver_bytes,
+    scrub_addresses,
 )
 
 ENV_NAMES = (
@@ -550,3 +552,62 @@ def test_deliver_with_implicit_tls(
         controller.stop()
     assert result.sent is True, result.error
     assert handler.envelopes[0].rcpt_tos == ["sam@example.org"]
+
+
+# --- queued messages: bytes, refusals, scrubbed errors ---------------------------------------
+
+
+class RefusingHandler(CollectingHandler):
+    """A server that refuses every recipient with a 5xx reply quoting the address."""
+
+    def __init__(self, code: int = 550) -> None:
+        super().__init__()
+        self.code = code
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return f"{self.code} 5.1.1 <{address}>: Recipient address rejected"
+
+
+def test_deliver_bytes_sends_the_stored_message_unchanged(
+    smtp_server: tuple[CollectingHandler, int], entries: list[GuideEntry]
+) -> None:
+    handler, port = smtp_server
+    settings = MailSettings(host="127.0.0.1", port=port, timeout=5, mail_from="guide@example.org")
+    message = compose_guide_email("sam@example.org", entries, settings)
+    result = deliver_bytes(message.as_bytes(), "sam@example.org", settings)
+    assert result.sent is True, result.error
+    envelope = handler.envelopes[0]
+    assert envelope.rcpt_tos == ["sam@example.org"] and envelope.mail_from == "guide@example.org"
+    received = parse(envelope.original_content)
+    # The same message: a retry keeps the Message-ID, so receivers can drop a duplicate.
+    assert received["Message-ID"] == message["Message-ID"]
+    # Only the line ends differ: SMTP carries CRLF.
+    assert [part.replace("\r\n", "\n") for part in parts(received)] == list(parts(message))
+
+
+def test_deliver_bytes_to_the_outbox(outbox_settings: MailSettings) -> None:
+    result = deliver_bytes(b"Subject: x\n\nbody\n", "sam@example.org", outbox_settings)
+    assert result.sent and result.via == "outbox"
+    assert Path(result.path).read_bytes() == b"Subject: x\n\nbody\n"
+
+
+@pytest.mark.parametrize("code, permanent", [(550, True), (450, False)])
+def test_a_refused_recipient_is_permanent_only_for_5xx_and_never_quoted(
+    entries: list[GuideEntry], code: int, permanent: bool
+) -> None:
+    controller = Controller(RefusingHandler(code), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = MailSettings(host="127.0.0.1", port=controller.port, timeout=5)
+        message = compose_guide_email("sam@example.org", entries, settings)
+        result = deliver_bytes(message.as_bytes(), "sam@example.org", settings)
+    finally:
+        controller.stop()
+    assert result.sent is False and result.permanent is permanent
+    assert "sam@example.org" not in (result.error or "")
+
+
+def test_scrub_addresses() -> None:
+    text = "550 5.1.1 <sam.rivera+x@example.org>: no such user; cc jo@ex.co"
+    assert scrub_addresses(text) == "550 5.1.1 <[address]>: no such user; cc [address]"
+    assert scrub_addresses("Connection refused") == "Connection refused"
