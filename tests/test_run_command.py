@@ -62,6 +62,11 @@ def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path
             if "The assistant is running" in line or time.monotonic() > deadline:
                 break
         assert any("The assistant is running" in line for line in output), "".join(output)[-3000:]
+        # The addresses follow in the same message, which ends with how to stop.
+        for line in process.stdout:
+            output.append(line)
+            if "Stop with Ctrl-C" in line:
+                break
         reply = requests.post(
             "http://127.0.0.1:5005/webhooks/rest/webhook",
             json={"sender": "run-smoke", "message": "what is letrozole"},
