@@ -35,6 +35,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / ".rasa" / "endpoints.yml"
 TRACKER_STORES = ("sqlite", "postgresql")
+# Rasa's SQL store, but failing closed with a clear answer when PostgreSQL is down (see
+# stores/tracker_store.py): Rasa's own fallback would forget the person's profile and guide.
+POSTGRES_STORE = "stores.tracker_store.DurableSQLTrackerStore"
 LOCK_STORES = ("in_memory", "redis")
 
 
@@ -111,9 +114,9 @@ def tracker_store_config(env: Mapping[str, str]) -> dict[str, Any]:
     if url:
         # Rasa passes `url` to SQLTrackerStore as its host, and a host holding "://" is used
         # as the whole SQLAlchemy URL.
-        return {"type": "SQL", "dialect": "postgresql", "url": database_url(url)}
+        return {"type": POSTGRES_STORE, "dialect": "postgresql", "url": database_url(url)}
     config: dict[str, Any] = {
-        "type": "SQL",
+        "type": POSTGRES_STORE,
         "dialect": "postgresql",
         "url": _get(env, "DB_HOST", "localhost"),  # Rasa's key for the host; `host` clashes
         "port": _port(env, "DB_PORT", 5432),

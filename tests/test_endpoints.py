@@ -25,6 +25,7 @@ def load_endpoints() -> ModuleType:
 
 
 endpoints = load_endpoints()
+DURABLE = "stores.tracker_store.DurableSQLTrackerStore"
 
 
 def test_default_is_what_the_committed_endpoints_file_says():
@@ -52,7 +53,7 @@ def test_postgresql_from_parts():
         "DB_LOGIN_DB": "postgres",
     }
     assert endpoints.tracker_store_config(env) == {
-        "type": "SQL",
+        "type": DURABLE,
         "dialect": "postgresql",
         "url": "db.internal",
         "port": 6543,
@@ -66,7 +67,7 @@ def test_postgresql_from_parts():
 def test_postgresql_defaults_and_no_empty_password():
     config = endpoints.tracker_store_config({"TRACKER_STORE": "Postgres", "DB_PASSWORD": ""})
     assert config == {
-        "type": "SQL",
+        "type": DURABLE,
         "dialect": "postgresql",
         "url": "localhost",
         "port": 5432,
@@ -85,7 +86,7 @@ def test_postgresql_defaults_and_no_empty_password():
 )
 def test_database_url_alone_means_postgresql(url, expected):
     config = endpoints.tracker_store_config({"DATABASE_URL": url})
-    assert config == {"type": "SQL", "dialect": "postgresql", "url": expected}
+    assert config == {"type": DURABLE, "dialect": "postgresql", "url": expected}
 
 
 @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ def test_rasa_reads_the_generated_sections(tmp_path: Path):
     tracker = read_endpoint_config(str(path), "tracker_store")
     lock = read_endpoint_config(str(path), "lock_store")
     assert (
-        tracker.type == "SQL" and tracker.url == "h" and tracker.kwargs["dialect"] == "postgresql"
+        tracker.type == DURABLE and tracker.url == "h" and tracker.kwargs["dialect"] == "postgresql"
     )
     assert "host" not in tracker.kwargs, "Rasa passes url as host; a second host would clash"
     assert lock.type == "redis" and lock.url == "r" and lock.kwargs["port"] == 6379
@@ -192,3 +193,11 @@ def test_command_line_writes_the_file_or_says_what_is_wrong(tmp_path: Path):
     assert failed.stderr.strip() == (
         "Store settings: LOCK_STORE must be one of in_memory, redis, not 'zookeeper'"
     )
+
+
+def test_the_postgresql_store_type_names_a_class_rasa_can_load():
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.utils.common import class_from_module_path
+
+    store_class = class_from_module_path(endpoints.POSTGRES_STORE)
+    assert issubclass(store_class, SQLTrackerStore)

@@ -120,7 +120,8 @@ def test_endpoints_in_the_config_map_point_at_the_services():
     endpoints = yaml.safe_load(config["endpoints.yml"])
     assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
     tracker, lock = endpoints["tracker_store"], endpoints["lock_store"]
-    assert tracker["type"] == "SQL" and tracker["dialect"] == "postgresql"
+    assert tracker["type"] == "stores.tracker_store.DurableSQLTrackerStore"
+    assert tracker["dialect"] == "postgresql"
     assert (tracker["url"], tracker["port"]) == ("postgres", 5432)
     assert (lock["type"], lock["url"], lock["port"]) == ("redis", "redis", 6379)
     # Passwords come from the Secret through Rasa's ${VAR} substitution, never the ConfigMap.
