@@ -20,7 +20,7 @@ import requests
 
 from stores.tracker_store import OUTAGE_MESSAGE
 from tests.servers import MODEL, environment_for_mail, free_port
-from tests.stores import Cluster, Nginx, Postgres, Redis, missing_programs
+from tests.store_servers import Cluster, Nginx, Postgres, Redis, missing_programs
 
 MISSING = missing_programs()
 pytestmark = [
