@@ -64,8 +64,9 @@ actions: $(INSTALLED)
 	SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055
 
 shell: $(MODEL)
-	@SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055 >/dev/null 2>&1 & \
-	trap "kill $$! 2>/dev/null" EXIT; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+	@endpoints=$$($(PY) scripts/endpoints.py --out .rasa/endpoints.yml) || exit 1; \
+	SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055 >/dev/null 2>&1 & \
+	trap "kill $$! 2>/dev/null" EXIT; $(RASA) shell --model $(MODEL) --endpoints "$$endpoints"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -8,10 +8,17 @@ VENV_BIN=${VENV_BIN:-.venv/bin}
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
 MODEL=${MODEL:-models/mbc-guide.tar.gz}
-ENDPOINTS=${ENDPOINTS:-endpoints.yml}
 LOG_DIR=${LOG_DIR:-logs}
 mkdir -p "$LOG_DIR"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+
+# The tracker store and lock store come from the environment (TRACKER_STORE, LOCK_STORE, DB_*,
+# REDIS_*; see the README): endpoints.yml can't switch store types, so a small generator writes
+# .rasa/endpoints.yml. With none of them set it is SQLite and an in-memory lock, as before.
+# ENDPOINTS=file uses that file as it is.
+if [[ -z "${ENDPOINTS:-}" ]]; then
+  ENDPOINTS=$(ACTION_PORT="$ACTION_PORT" "$VENV_BIN/python" scripts/endpoints.py --out .rasa/endpoints.yml)
+fi
 
 pids=()
 stop() {
