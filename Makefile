@@ -15,7 +15,7 @@ WEBCHAT_DEPS := webchat/node_modules/.package-lock.json
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install webchat train run voice shell actions test lint unit validate test-stories test-nlu bench data clean
+.PHONY: help install webchat train run voice shell actions test lint unit validate test-stories test-nlu bench data forget-old clean
 
 help:
 	@echo "make run    set up, train when data changed, and start the assistant"
@@ -23,6 +23,7 @@ help:
 	@echo "make shell  chat in this terminal"
 	@echo "make test   run the whole test suite"
 	@echo "make bench  print the performance and accuracy figures"
+	@echo "make forget-old  delete conversations quiet for RETENTION_DAYS (default 90); schedule daily"
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@PYTHON=$$(scripts/find_python.sh) || exit 1; \
@@ -67,6 +68,9 @@ shell: $(MODEL)
 	@endpoints=$$($(PY) scripts/endpoints.py --out .rasa/endpoints.yml) || exit 1; \
 	SANIC_HOST=127.0.0.1 $(PY) -m rasa_sdk --actions actions --port 5055 >/dev/null 2>&1 & \
 	trap "kill $$! 2>/dev/null" EXIT; $(RASA) shell --model $(MODEL) --endpoints "$$endpoints"
+
+forget-old: $(INSTALLED)
+	$(PY) -m stores.retention
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
