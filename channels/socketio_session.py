@@ -6,7 +6,9 @@ sends replies to that room. Its ``session_request`` handler calls ``sio.enter_ro
 room and no reply reaches the page (RasaHQ/rasa#13027). This channel keeps the name
 ``socketio`` (same path ``/socket.io``, same events) and replaces two handlers: the session
 request, which now joins the room, and the user message, which now ignores malformed data with
-a log line instead of a traceback. It also turns the origin check back on (channels/origins.py).
+a log line instead of a traceback, and refuses a session's messages over the rate limit
+(channels/limits.py) with a ``rate_limited`` event. It also turns the origin check back on
+(channels/origins.py).
 """
 
 from __future__ import annotations
@@ -20,10 +22,27 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 # One limit for every text channel (re-exported here for the socketio tests).
-from channels.limits import MAX_MESSAGE_CHARS, sender_is_valid
+from actions.environment import settings
+from channels.limits import (
+    MAX_MESSAGE_CHARS,
+    RateSettings,
+    SlidingWindowLimiter,
+    retry_after_header,
+    sender_is_valid,
+)
 from channels.origins import origin_allowed
 
-__all__ = ["MAX_MESSAGE_CHARS", "SessionSocketIOInput", "message_problem", "session_id_from"]
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "RATE_LIMITED_EVENT",
+    "SessionSocketIOInput",
+    "message_problem",
+    "session_id_from",
+]
+
+# Sent to the socket whose message went over the rate limit, with {"retry_after": seconds}; the
+# page says so in its status line (the REST channel's 429 with Retry-After, for a socket).
+RATE_LIMITED_EVENT = "rate_limited"
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +89,8 @@ class SessionSocketIOInput(SocketIOInput):
         # Rasa passes cors_allowed_origins=[], which turns the origin check off: any web site
         # could open a socket. Only the page's own address and ALLOWED_ORIGINS may.
         sio.eio.cors_allowed_origins = origin_allowed
+        # The same per-sender limit as the REST channel (RATE_LIMIT_MESSAGES per ..._SECONDS).
+        limiter = SlidingWindowLimiter(RateSettings.from_env(settings()))
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)
@@ -88,6 +109,16 @@ class SessionSocketIOInput(SocketIOInput):
                 logger.info("Ignored a socketio message: %s.", problem)
                 return
             sender_id = data["session_id"] if self.session_persistence else sid
+            wait = limiter.allow(sender_id)
+            if wait is not None:
+                logger.info("Refused a socketio message: over the rate limit.")
+                await sio.emit(
+                    RATE_LIMITED_EVENT,
+                    {"retry_after": int(retry_after_header(wait))},
+                    room=sid,
+                    namespace=self.namespace,
+                )
+                return
             metadata = data.get(self.metadata_key) or {}
             output_channel = SocketIOOutput(sio, self.bot_message_evt)
             await on_new_message(

@@ -31,8 +31,18 @@ SANIC_HOST=127.0.0.1 "$VENV_BIN/python" -m rasa_sdk --actions actions --port "$A
   >"$LOG_DIR/actions.log" 2>&1 &
 pids+=($!)
 
+# Rasa's HTTP API (trackers, model, events) stays off unless RASA_API_TOKEN is set: then it is on
+# and every call needs ?token=... (the channels under /webhooks/ check their own requests).
+# The token comes from the environment or .env, like every other secret.
+RASA_API_TOKEN=${RASA_API_TOKEN:-$("$VENV_BIN/python" -c \
+  'from actions.environment import settings; print(settings().get("RASA_API_TOKEN", ""))')}
+api=()
+if [[ -n $RASA_API_TOKEN ]]; then
+  api=(--enable-api --auth-token "$RASA_API_TOKEN")
+fi
+
 "$VENV_BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" --credentials credentials.yml \
-  --endpoints "$ENDPOINTS" --log-file "$LOG_DIR/rasa.log" &
+  --endpoints "$ENDPOINTS" --log-file "$LOG_DIR/rasa.log" "${api[@]}" &
 pids+=($!)
 
 for _ in $(seq 1 180); do

@@ -38,12 +38,16 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+API_TOKEN = "run-test-token-7f3a9c"
+
+
 def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path):
     if port_in_use(5005) or port_in_use(5055):
         pytest.skip("ports 5005/5055 are taken by another assistant")
     env = {**os.environ, "LOG_DIR": str(tmp_path / "logs"), "SMTP_HOST": ""}
     env.pop("ALEXA_VERIFY_SIGNATURE", None)  # the default must check signatures
     env["ALEXA_SKILL_ID"] = TEST_SKILL_ID
+    env["RASA_API_TOKEN"] = API_TOKEN
     process = subprocess.Popen(
         ["bash", str(ROOT / "scripts" / "run.sh")],
         cwd=ROOT,
@@ -92,6 +96,13 @@ def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path
         for headers in ({}, forged):
             refused = requests.post(alexa, data=launch, headers=headers, timeout=30)
             assert refused.status_code == 400 and "signature" in refused.json()["error"]
+        # Rasa's HTTP API (conversations, the model) answers only with the token.
+        status = "http://127.0.0.1:5005/status"
+        assert requests.get(status, timeout=10).status_code == 401
+        assert requests.get(status, params={"token": "wrong"}, timeout=10).status_code == 401
+        tracker = "http://127.0.0.1:5005/conversations/run-smoke/tracker"
+        assert requests.get(tracker, timeout=10).status_code == 401
+        assert requests.get(status, params={"token": API_TOKEN}, timeout=10).status_code == 200
         # The action server is not reachable from other machines: it listens on loopback only.
         assert listening_hosts(5055) == {"127.0.0.1"}
     finally:

@@ -8,12 +8,19 @@ nothing for the next one.
 from __future__ import annotations
 
 import queue
+import time
 import uuid
 from typing import Any
 
 import pytest
 
-from channels.socketio_session import MAX_MESSAGE_CHARS, message_problem, session_id_from
+from channels.limits import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW
+from channels.socketio_session import (
+    MAX_MESSAGE_CHARS,
+    RATE_LIMITED_EVENT,
+    message_problem,
+    session_id_from,
+)
 from tests.servers import MODEL
 
 socketio = pytest.importorskip("socketio")
@@ -31,6 +38,8 @@ class Page:
         self.client = socketio.Client(reconnection=False)
         self.client.on("bot_uttered", self.replies.put)
         self.client.on("session_confirm", self.confirmed.put)
+        self.limited: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.client.on(RATE_LIMITED_EVENT, self.limited.put)
         self.client.connect(url, transports=["polling"], socketio_path="socket.io")
         self.client.emit("session_request", {"session_id": session_id})
         assert self.confirmed.get(timeout=WAIT) == session_id
@@ -133,3 +142,26 @@ def test_an_unusable_session_request_gets_a_fresh_session(assistant, request_dat
         assert len(session_id) == 32 and int(session_id, 16) >= 0  # a new uuid4 hex
     finally:
         client.disconnect()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: run `make train`")
+def test_a_flood_from_one_session_is_refused_and_others_carry_on(assistant):
+    flood = Page(assistant.url, f"socket-{uuid.uuid4().hex[:12]}")
+    other = Page(assistant.url, f"socket-{uuid.uuid4().hex[:12]}")
+    try:
+        for _ in range(DEFAULT_RATE_LIMIT + 1):
+            flood.say("hello")
+            # Spaced a little: over HTTP polling the client would otherwise pack them into one
+            # request, more packets than engine.io takes at once (a browser uses a WebSocket).
+            time.sleep(0.1)
+        # The page is told to wait, and for how long.
+        refused = flood.limited.get(timeout=WAIT)
+        assert 1 <= refused["retry_after"] <= DEFAULT_RATE_WINDOW
+        assert flood.limited.empty()
+        # Another conversation is not slowed down by it.
+        other.say("hello")
+        assert "welcome" in other.next_reply().lower()
+    finally:
+        flood.close()
+        other.close()

@@ -3,7 +3,7 @@
  * connection state in the status line.
  * @module connection
  */
-import { sayConnection } from "./status.js";
+import { say, sayConnection } from "./status.js";
 
 const KEY = "mbc.session_id";
 const CONNECTED = "Connected.";
@@ -54,6 +54,11 @@ export function connect({ onMessage, onSession, hasHistory }) {
     while (waiting.length) emit(waiting.shift());
   });
   socket.on("bot_uttered", (message) => message && typeof message === "object" && onMessage(message));
+  // Over the server's per-conversation message limit: the message was not taken in.
+  socket.on("rate_limited", (info) => {
+    const seconds = Math.max(1, Math.ceil(Number(info && info.retry_after) || 1));
+    say(`That was too many messages at once, so I missed the last one. Please wait ${seconds} seconds, then send it again.`);
+  });
   socket.on("disconnect", () => sayConnection(socket.active ? LOST : "Connecting…"));
   socket.on("connect_error", () => sayConnection(LOST));
 
