@@ -25,6 +25,8 @@ RUN pip install --upgrade pip wheel && pip install -c constraints.txt -e . \
     && test -f models/mbc-guide.tar.gz
 USER guide
 EXPOSE 5005 5055
-# The Rasa server by default; the action server's Deployment runs `python -m rasa_sdk` instead.
-CMD ["rasa", "run", "--model", "models/mbc-guide.tar.gz", "--port", "5005", \
+# The Rasa server by default (through scripts/rasa_server.py, which turns Rasa's HTTP API on only
+# when RASA_API_TOKEN is set, without putting the token on a command line); the action server's
+# Deployment runs `python -m rasa_sdk` instead.
+CMD ["python", "scripts/rasa_server.py", "--model", "models/mbc-guide.tar.gz", "--port", "5005", \
      "--credentials", "credentials.yml", "--endpoints", "/etc/mbc-guide/endpoints.yml"]

@@ -33,16 +33,14 @@ pids+=($!)
 
 # Rasa's HTTP API (trackers, model, events) stays off unless RASA_API_TOKEN is set: then it is on
 # and every call needs ?token=... (the channels under /webhooks/ check their own requests).
-# The token comes from the environment or .env, like every other secret.
+# The token comes from the environment or .env, like every other secret, and is handed to Rasa
+# inside its process (scripts/rasa_server.py), so it never shows in the process list.
 RASA_API_TOKEN=${RASA_API_TOKEN:-$("$VENV_BIN/python" -c \
   'from actions.environment import settings; print(settings().get("RASA_API_TOKEN", ""))')}
-api=()
-if [[ -n $RASA_API_TOKEN ]]; then
-  api=(--enable-api --auth-token "$RASA_API_TOKEN")
-fi
+export RASA_API_TOKEN
 
-"$VENV_BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" --credentials credentials.yml \
-  --endpoints "$ENDPOINTS" --log-file "$LOG_DIR/rasa.log" "${api[@]}" &
+"$VENV_BIN/python" scripts/rasa_server.py --model "$MODEL" --port "$RASA_PORT" \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --log-file "$LOG_DIR/rasa.log" &
 pids+=($!)
 
 for _ in $(seq 1 180); do

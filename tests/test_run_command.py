@@ -41,6 +41,17 @@ def port_in_use(port: int) -> bool:
 API_TOKEN = "run-test-token-7f3a9c"
 
 
+def command_lines() -> list[str]:
+    """Every process's command line, as any account on the machine can read it."""
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            lines.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:  # the process ended meanwhile
+            pass
+    return lines
+
+
 def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path):
     if port_in_use(5005) or port_in_use(5055):
         pytest.skip("ports 5005/5055 are taken by another assistant")
@@ -103,6 +114,8 @@ def test_run_script_serves_rest_and_keeps_the_action_server_local(tmp_path: Path
         tracker = "http://127.0.0.1:5005/conversations/run-smoke/tracker"
         assert requests.get(tracker, timeout=10).status_code == 401
         assert requests.get(status, params={"token": API_TOKEN}, timeout=10).status_code == 200
+        # ...and that token is on no process's command line (`ps` shows those to everyone).
+        assert not [cmd for cmd in command_lines() if API_TOKEN in cmd]
         # The action server is not reachable from other machines: it listens on loopback only.
         assert listening_hosts(5055) == {"127.0.0.1"}
     finally:
