@@ -20,6 +20,8 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "mbc-guide.tar.gz"
+# The store the product uses (scripts/endpoints.py), so the tests see what people would.
+SQL_STORE = "stores.tracker_store.DurableSQLTrackerStore"
 TEST_SKILL_ID = "amzn1.ask.skill.00000000-test-4000-8000-000000000000"
 # The e2e servers take unsigned requests; the signature path is tested in test_alexa_verify.py.
 ALEXA_TEST_ENV = {"ALEXA_SKILL_ID": TEST_SKILL_ID, "ALEXA_VERIFY_SIGNATURE": "false"}
@@ -92,12 +94,13 @@ class Assistant:
         path = self.workdir / "endpoints.yml"
         path.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.workdir}/tracker.db"\n'
+            f"tracker_store:\n  type: {SQL_STORE}\n"
+            f'  dialect: "sqlite"\n  db: "{self.workdir}/tracker.db"\n'
             "lock_store:\n  type: in_memory\n"
         )
         return path
 
-    def start(self) -> Assistant:
+    def _env(self) -> dict[str, str]:
         env = {**os.environ, **self.env, "SANIC_HOST": "127.0.0.1"}
         # The mail queue's database sits beside the tracker's, in this assistant's own folder,
         # so tests and benchmarks never share one (or the project's) queue.
@@ -105,23 +108,22 @@ class Assistant:
             "MAIL_QUEUE_URL", f"sqlite:///{self.workdir / 'mail_queue.db'}"
         )
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-        actions_log = self.workdir / "actions.log"
-        rasa_log = self.workdir / "rasa.log"
-        actions = subprocess.Popen(
-            [
-                str(BIN / "python"),
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-            ],
+        return env
+
+    def _spawn_actions(self) -> subprocess.Popen:
+        log = self.workdir / "actions.log"
+        command = ["-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)]
+        return subprocess.Popen(
+            [str(BIN / "python"), *command],
             cwd=ROOT,
-            env=env,
-            stdout=actions_log.open("a"),
+            env=self._env(),
+            stdout=log.open("a"),
             stderr=subprocess.STDOUT,
         )
+
+    def start(self) -> Assistant:
+        rasa_log = self.workdir / "rasa.log"
+        actions = self._spawn_actions()
         self.processes.append(actions)
         rasa = subprocess.Popen(
             [
@@ -137,18 +139,34 @@ class Assistant:
                 str(self.endpoints_file()),
             ],
             cwd=ROOT,
-            env=env,
+            env=self._env(),
             stdout=rasa_log.open("a"),
             stderr=subprocess.STDOUT,
         )
         self.processes.append(rasa)
         try:
-            wait_http(f"http://127.0.0.1:{self.action_port}/health", actions, actions_log)
+            self._wait_actions(actions)
             wait_http(f"{self.url}/", rasa, rasa_log)
         except Exception:
             self.stop()  # leave no server behind when one of them fails to start
             raise
         return self
+
+    def _wait_actions(self, actions: subprocess.Popen) -> None:
+        url = f"http://127.0.0.1:{self.action_port}/health"
+        wait_http(url, actions, self.workdir / "actions.log")
+
+    def stop_actions(self) -> None:
+        """Stop the action server only (a fault test); the Rasa server keeps running."""
+        actions = self.processes[0]
+        actions.terminate()
+        actions.wait(timeout=20)
+
+    def restart_actions(self) -> None:
+        """Start the action server again on the same port, and wait until it answers."""
+        actions = self._spawn_actions()
+        self.processes[0] = actions
+        self._wait_actions(actions)
 
     def stop(self) -> None:
         for process in self.processes:

@@ -7,7 +7,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
-ACTIONS_SOURCE = (ROOT / "actions" / "actions.py").read_text()
+# The Rasa server's own code says one response (the action server down: stores/action_outage.py).
+ACTIONS_SOURCE = (ROOT / "actions" / "actions.py").read_text() + (
+    ROOT / "stores" / "action_outage.py"
+).read_text()
 RULES = (ROOT / "data" / "rules.yml").read_text()
 
 # Responses chosen by name at run time: f"utter_ask_{question}" and the like.
