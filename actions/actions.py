@@ -54,6 +54,7 @@ from actions.profile_state import (
     update_from_entities,
 )
 from actions.safety import classify_danger
+from stores.forget import FORGET_SLOT
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ PICK_OPTION = "pick_option"
 BUTTON_RESPONSES = {
     "confirm_email": "utter_confirm_email",
     "confirm_clear": "utter_guide_confirm_clear",
+    "confirm_forget": "utter_forget_confirm",
     "offer": "utter_offer_results_question",
 }
 LONG_MESSAGE = 2000
@@ -647,6 +649,8 @@ class ActionHandleAnswer(Action):
                 return [SlotSet("guide", []), SlotSet("pending", None)]
             dispatcher.utter_message(response="utter_guide_kept")
             return [SlotSet("pending", None)]
+        if pending == "confirm_forget":
+            return forget_or_keep(dispatcher, intent == "affirm")
         if pending.startswith(OFFER_PREFIX):
             if intent == "affirm":
                 question = pending[len(OFFER_PREFIX) :]
@@ -922,6 +926,34 @@ class ActionGuideClear(Action):
             return [SlotSet("pending", None)]
         dispatcher.utter_message(response="utter_guide_confirm_clear", count=len(entries))
         return [SlotSet("pending", "confirm_clear")]
+
+
+def forget_or_keep(dispatcher: CollectingDispatcher, confirmed: bool) -> List[EventType]:
+    """The answer to "Delete everything?": only a clear yes deletes.
+
+    The deletion itself happens in the tracker store when this turn is saved (stores/forget.py):
+    the slot below is its signal. The web chat page gets a ``conversation_deleted`` note so it
+    can clear the screen and start afresh; other channels ignore it.
+    """
+    if not confirmed:
+        dispatcher.utter_message(response="utter_forget_kept")
+        return [SlotSet("pending", None)]
+    dispatcher.utter_message(response="utter_forget_done")
+    dispatcher.utter_message(json_message={"conversation_deleted": True})
+    return [SlotSet("pending", None), SlotSet(FORGET_SLOT, True)]
+
+
+class ActionForgetMe(Action):
+    """Ask before deleting the whole conversation ("delete what I told you")."""
+
+    def name(self) -> str:
+        return "action_forget_me"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_forget_confirm")
+        return [SlotSet("pending", "confirm_forget")]
 
 
 class ActionEmailGuide(Action):

@@ -3,7 +3,8 @@
 Rasa's ``endpoints.yml`` can read ``${VAR}`` values but cannot choose a store type from the
 environment, so ``scripts/run.sh`` calls this module to write ``.rasa/endpoints.yml`` before it
 starts the Rasa server. With no store variables set, the file says what the committed
-``endpoints.yml`` says: SQLite (``tracker.db``) and an in-memory lock store.
+``endpoints.yml`` says: the project's SQL store on SQLite (``tracker.db``) and an in-memory lock
+store.
 
 Variables (from the environment or a ``.env`` file; the environment wins):
 
@@ -35,9 +36,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / ".rasa" / "endpoints.yml"
 TRACKER_STORES = ("sqlite", "postgresql")
-# Rasa's SQL store, but failing closed with a clear answer when PostgreSQL is down (see
-# stores/tracker_store.py): Rasa's own fallback would forget the person's profile and guide.
-POSTGRES_STORE = "stores.tracker_store.DurableSQLTrackerStore"
+# Rasa's SQL store, but failing closed with a clear answer when the database is down (Rasa's own
+# fallback would forget the person's profile and guide), and deleting a conversation when the
+# person asks: see stores/tracker_store.py. Used for SQLite and PostgreSQL alike.
+SQL_STORE = "stores.tracker_store.DurableSQLTrackerStore"
 LOCK_STORES = ("in_memory", "redis")
 
 
@@ -110,13 +112,14 @@ def tracker_store_config(env: Mapping[str, str]) -> dict[str, Any]:
     url = _get(env, "DATABASE_URL")
     kind = _choice(env, "TRACKER_STORE", TRACKER_STORES, "postgresql" if url else "sqlite")
     if kind == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": _get(env, "SQLITE_PATH", "tracker.db")}
+        path = _get(env, "SQLITE_PATH", "tracker.db")
+        return {"type": SQL_STORE, "dialect": "sqlite", "db": path}
     if url:
         # Rasa passes `url` to SQLTrackerStore as its host, and a host holding "://" is used
         # as the whole SQLAlchemy URL.
-        return {"type": POSTGRES_STORE, "dialect": "postgresql", "url": database_url(url)}
+        return {"type": SQL_STORE, "dialect": "postgresql", "url": database_url(url)}
     config: dict[str, Any] = {
-        "type": POSTGRES_STORE,
+        "type": SQL_STORE,
         "dialect": "postgresql",
         "url": _get(env, "DB_HOST", "localhost"),  # Rasa's key for the host; `host` clashes
         "port": _port(env, "DB_PORT", 5432),

@@ -986,6 +986,38 @@ GUIDE_CLEAR = [
     "(clear all|delete all|remove all|wipe it all)",
 ]
 GUIDE_CLEAR_FIXED = ["clear my guide", "delete all my questions"]
+# "Delete what I told you": the whole conversation, not just the guide (that is guide_clear).
+_FORGET_VERB = "(delete|erase|remove|wipe|get rid of|clear)"
+_FORGET_WHAT = (
+    "(what i told you|everything i told you|what i said|everything i said|all i told you|"
+    "my conversation|this conversation|our conversation|this chat|my chat|my chat history|"
+    "my data|my information|my info|my personal information|my details|my history|"
+    "everything about me|all my data|all my information|my records|my answers and my guide)"
+)
+FORGET_ME = [
+    f"{_FORGET_VERB} {_FORGET_WHAT}",
+    "(please|can you|could you|i want you to|i'd like you to|i want to) "
+    f"{_FORGET_VERB} {_FORGET_WHAT}",
+    f"{_FORGET_VERB} {_FORGET_WHAT} (please|now|for good|permanently|from your memory)",
+    "(forget|forget about) (me|everything i told you|what i told you|everything i said|all of it|"
+    "everything about me|my information|my data)",
+    "(please|can you|could you|i want you to) forget (me|everything|what i told you|"
+    "everything about me|all about me)",
+    "(i don't want you to keep|don't keep|stop keeping|don't save) (my data|my information|"
+    "what i told you|this conversation|my answers)",
+    "(how do i|how can i|can i) (delete|erase) (my data|my information|this conversation|"
+    "what i told you|everything)",
+    "(erase|delete|wipe) (me|everything about me) from (your memory|your records|the system)",
+    "(i want|i'd like) my (data|information|conversation) (deleted|erased|removed|gone)",
+    "(delete|erase) (it all|everything) (including my guide|and start over|about me)",
+]
+FORGET_ME_FIXED = [
+    "delete what I told you",
+    "forget everything I said",
+    "delete my data",
+    "erase this conversation",
+    "forget me",
+]
 EMAIL_GUIDE = [
     "(email|mail|send) (me|) my (guide|questions|list|doctor discussion guide)",
     "(email|send|mail) (it|them|the guide|the questions|my list) to me",
@@ -1510,6 +1542,8 @@ def intent_specs() -> list[IntentSpec]:
         IntentSpec("slower", "voice", 75, SLOWER, SLOWER_FIXED),
         IntentSpec("faster", "voice", 75, FASTER, FASTER_FIXED),
         IntentSpec("what_can_i_say", "voice", 80, WHAT_CAN_I_SAY, WHAT_CAN_I_SAY_FIXED),
+        # Last, so that adding it left every other intent's examples as they were.
+        IntentSpec("forget_me", "guide", 70, FORGET_ME, FORGET_ME_FIXED),
     ]
     return specs
 

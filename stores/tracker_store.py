@@ -1,4 +1,4 @@
-"""A PostgreSQL tracker store that fails closed, and a clear answer when a store is down.
+"""The SQL tracker store (SQLite or PostgreSQL): fails closed, and deletes on request.
 
 What Rasa 3.6 does on its own when the database goes away mid-conversation (seen in the
 scale-out tests): the Agent wraps every tracker store in ``FailSafeTrackerStore``, which turns a
@@ -14,10 +14,15 @@ and a turn whose Redis lock can't be taken, with one plain sentence on whatever 
 from; nothing is stored for that turn and nothing stored before is touched. The database or
 Redis coming back needs nothing: the next turn works.
 
+"Delete what I told you": a turn that sets the slot ``stores.forget.FORGET_SLOT`` makes
+``save`` delete every stored event of the conversation and store nothing of that turn (see
+stores/forget.py for why the store, not the action, does it).
+
 Rasa creates this store from the endpoints file (``type:
-stores.tracker_store.DurableSQLTrackerStore``), and that is when the patches are put in place,
-so a server on the default SQLite store runs stock Rasa. The patches target Rasa 3.6.21 (pinned)
-and are tested end to end in tests/test_scaleout_e2e.py.
+stores.tracker_store.DurableSQLTrackerStore``, for SQLite and PostgreSQL alike), and that is
+when the patches are put in place, together with the action server's (stores/action_outage.py).
+The patches target Rasa 3.6.21 (pinned) and are tested end to end in tests/test_scaleout_e2e.py
+and tests/test_faults_e2e.py.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from stores import action_outage
+from stores.forget import forget_requested
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +94,22 @@ class DurableSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
-            await super().save(tracker)
+            if forget_requested(tracker.events):
+                self.delete(tracker.sender_id)
+            else:
+                await super().save(tracker)
         except sqlalchemy.exc.SQLAlchemyError as error:
             raise _unavailable("saving", error) from error
+
+    def delete(self, sender_id: str) -> int:
+        """Delete every stored event of one conversation; returns how many rows went."""
+        with self.session_scope() as session:
+            query = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id)
+            deleted = query.delete(synchronize_session=False)
+            session.commit()
+        # No sender id: it may be an email address, and the person asked to be forgotten.
+        logger.info("Deleted a conversation at the person's request (%d events).", deleted)
+        return deleted
 
     async def keys(self) -> Iterable[str]:
         try:
@@ -118,6 +139,7 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
 
 def install() -> None:
     """Patch Rasa's Agent once: no fail-safe wrapper for our store, a clear answer on outages."""
+    action_outage.install()
     if getattr(Agent, "_mbc_store_outages_installed", False):
         return
     wrap_store = Agent._create_tracker_store

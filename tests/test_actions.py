@@ -207,6 +207,25 @@ async def test_clear_needs_a_yes():
     assert slots["guide"] == []
 
 
+async def test_delete_what_i_told_you_needs_a_yes():
+    guide = [{"family": None, "text": "A?"}]
+    messages, slots = await run(a.ActionForgetMe, tracker("delete what I told you", "forget_me"))
+    assert responses(messages) == ["utter_forget_confirm"]
+    assert slots == {"pending": "confirm_forget"}
+    # "No", "I don't know" or anything but a yes keeps everything.
+    for text, intent in (("no", "deny"), ("I don't know", "dont_know")):
+        t = tracker(text, intent, guide=guide, pending="confirm_forget", er="positive")
+        messages, slots = await run(a.ActionHandleAnswer, t)
+        assert responses(messages) == ["utter_forget_kept"]
+        assert slots == {"pending": None}
+    t = tracker("yes", "affirm", guide=guide, pending="confirm_forget", er="positive")
+    messages, slots = await run(a.ActionHandleAnswer, t)
+    assert responses(messages)[0] == "utter_forget_done"
+    # The tracker store deletes the conversation on this slot; the page clears its screen.
+    assert slots == {"pending": None, "conversation_deleted": True}
+    assert {"conversation_deleted": True} in [m.get("custom") for m in messages]
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -36,7 +36,7 @@ def test_default_is_what_the_committed_endpoints_file_says():
 
 def test_sqlite_path_and_action_port():
     config = endpoints.endpoints_config({"SQLITE_PATH": "/data/t.db", "ACTION_PORT": "6055"})
-    assert config["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": "/data/t.db"}
+    assert config["tracker_store"] == {"type": DURABLE, "dialect": "sqlite", "db": "/data/t.db"}
     assert config["action_endpoint"] == {"url": "http://127.0.0.1:6055/webhook"}
     url = "http://actions.mbc.svc:5055/webhook"
     assert endpoints.action_endpoint_config({"ACTION_ENDPOINT_URL": url}) == {"url": url}
@@ -195,9 +195,9 @@ def test_command_line_writes_the_file_or_says_what_is_wrong(tmp_path: Path):
     )
 
 
-def test_the_postgresql_store_type_names_a_class_rasa_can_load():
+def test_the_sql_store_type_names_a_class_rasa_can_load():
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.utils.common import class_from_module_path
 
-    store_class = class_from_module_path(endpoints.POSTGRES_STORE)
+    store_class = class_from_module_path(endpoints.SQL_STORE)
     assert issubclass(store_class, SQLTrackerStore)

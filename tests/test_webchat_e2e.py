@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
 
 import pytest
+import requests
 
 from tests.browser import (
     WEBCHAT_PATH,
@@ -449,6 +450,38 @@ def test_a_reload_keeps_the_conversation(chat):
     # The next message continues the same profile: HER2 is the question it was on.
     me.send("no", "Have you been through menopause?")
     expect(me.transcript).to_contain_text("Got it: HER2-negative.")
+
+
+def test_delete_my_conversation_asks_then_clears_the_screen_and_the_server(chat, assistant):
+    me = chat()
+    me.send("save the hormone therapy questions", "questions about hormone therapy")
+    expect(me.guide_items).to_have_count(8)
+    old_session = me.session_id()
+
+    before = me.messages.count()
+    me.page.get_by_role("button", name="Delete my conversation").click()
+    me.expect_reply(before, "Delete everything from this conversation?")
+    expect(me.transcript).to_contain_text("Delete what I told you")
+    # "No" keeps it all.
+    me.choose("No, keep it", "I kept everything")
+    expect(me.guide_items).to_have_count(8)
+
+    me.page.get_by_role("button", name="Delete my conversation").click()
+    me.choices.last.get_by_role("button", name="Yes, delete it all", exact=True).click()
+    expect(me.status).to_contain_text("Your conversation was deleted", timeout=REPLY_TIMEOUT)
+    expect(me.transcript).to_contain_text("I deleted this conversation")
+    expect(me.transcript).not_to_contain_text("hormone therapy")
+    expect(me.guide_items).to_have_count(0)
+    me.wait_for_welcome()  # a new conversation has begun
+    assert me.session_id() not in (None, old_session)
+
+    # Gone from the server too, not just from this screen.
+    kept = requests.get(
+        f"{assistant.url}{WEBCHAT_PATH}conversation", params={"session_id": old_session}, timeout=10
+    )
+    assert kept.status_code == 200
+    assert kept.json()["messages"] == []
+    assert me.errors == []
 
 
 def test_messages_and_guide_show_text_as_text(chat):

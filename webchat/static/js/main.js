@@ -12,7 +12,9 @@ import {
 import { initGuide, showGuide, refreshGuide, clearGuide, takeEmailAnswer } from "./guide.js";
 import { initSpeech, cancel as cancelSpeech, listening } from "./speech.js";
 import { enqueue, playMessage, speakUrl } from "./player.js";
-import { wordsFor, removePayload, removeWords, emailPayload, emailWords } from "./payloads.js";
+import {
+  wordsFor, removePayload, removeWords, emailPayload, emailWords, FORGET_PAYLOAD, FORGET_WORDS,
+} from "./payloads.js";
 
 const $ = (id) => document.getElementById(id);
 const box = $("message");
@@ -21,6 +23,8 @@ const list = (value) => (Array.isArray(value) ? value : []);
 let connection = null;
 let guideTimer = null;
 let startingOver = false;
+/** The latest assistant text, shown again on the fresh page after a deletion. */
+let lastAssistantText = "";
 /** Typed while the kept conversation loads, before the socket exists: sent once it does. */
 const early = [];
 
@@ -38,10 +42,29 @@ function send(message, words) {
   else early.push(message);
 }
 
-/** One `bot_uttered`: its text and choices are shown (attachments and custom JSON are not). */
+/**
+ * The person confirmed "delete what I told you" and the server deleted the conversation: clear
+ * the screen and the guide, keep only the server's confirmation, and start a new conversation.
+ */
+function afterDeletion() {
+  clearTimeout(guideTimer);
+  clearTranscript();
+  clearGuide();
+  if (lastAssistantText) addAssistant(lastAssistantText, []);
+  startingOver = "deleted";
+  if (connection) connection.restart();
+  box.focus();
+}
+
+/** One `bot_uttered`: its text and choices are shown (attachments and other custom JSON are not). */
 function onBotMessage(message) {
+  if (message.custom && message.custom.conversation_deleted === true) {
+    afterDeletion();
+    return;
+  }
   const text = typeof message.text === "string" ? message.text : "";
   if (text.trim()) {
+    lastAssistantText = text;
     const spoken = addAssistant(text, list(message.quick_replies || message.buttons));
     takeEmailAnswer(text);
     const { rate, readAloud } = settings();
@@ -139,6 +162,11 @@ document.querySelector(".skip-link").addEventListener("click", (event) => {
   event.preventDefault();
   box.focus();
 });
+// Asks in the conversation (yes or no), like saying "delete what I told you".
+$("delete-conversation").addEventListener("click", () => {
+  send(FORGET_PAYLOAD, FORGET_WORDS);
+  box.focus();
+});
 $("new-conversation").addEventListener("click", () => {
   cancelSpeech();
   clearTimeout(guideTimer);
@@ -155,7 +183,8 @@ connection = connect({
   hasHistory: () => assistantCount() > 0,
   onSession(isNew) {
     if (isNew) connection.send("/session_start"); // the assistant's welcome
-    if (startingOver) say("New conversation started. The old one is no longer kept on this device. Connected.");
+    if (startingOver === "deleted") say("Your conversation was deleted. A new one has started. Connected.");
+    else if (startingOver) say("New conversation started. The old one is no longer kept on this device. Connected.");
     startingOver = false;
   },
 });

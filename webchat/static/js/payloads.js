@@ -6,6 +6,9 @@
 
 const REMOVE = "/guide_remove";
 const EMAIL = "/email_guide";
+/** The "Delete my conversation" button: the assistant then asks for a yes or no. */
+export const FORGET_PAYLOAD = "/forget_me";
+export const FORGET_WORDS = "Delete what I told you";
 
 export const removePayload = (question) => REMOVE + JSON.stringify({ guide_question: question });
 export const emailPayload = (address) => EMAIL + JSON.stringify({ email: address });
@@ -30,6 +33,7 @@ function entities(text, intent) {
 export function wordsFor(text, titles) {
   if (!text.startsWith("/")) return text;
   if (titles.has(text)) return titles.get(text);
+  if (text === FORGET_PAYLOAD) return FORGET_WORDS;
   const removed = entities(text, REMOVE).guide_question;
   if (typeof removed === "string") return removeWords(removed);
   const address = entities(text, EMAIL).email;
