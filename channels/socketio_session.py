@@ -8,7 +8,8 @@ room and no reply reaches the page (RasaHQ/rasa#13027). This channel keeps the n
 request, which now joins the room, and the user message, which now ignores malformed data with
 a log line instead of a traceback, and refuses a session's messages over the rate limit
 (channels/limits.py) with a ``rate_limited`` event. It also turns the origin check back on
-(channels/origins.py).
+(channels/origins.py), and sends custom JSON as ``{"custom": ...}`` (Rasa's own output passes
+its keys to ``sio.emit`` as arguments, which fails for anything but ``data``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from channels.origins import origin_allowed
 __all__ = [
     "MAX_MESSAGE_CHARS",
     "RATE_LIMITED_EVENT",
+    "CustomJsonSocketIOOutput",
     "SessionSocketIOInput",
     "message_problem",
     "session_id_from",
@@ -45,6 +47,19 @@ __all__ = [
 RATE_LIMITED_EVENT = "rate_limited"
 
 logger = logging.getLogger(__name__)
+
+
+class CustomJsonSocketIOOutput(SocketIOOutput):
+    """Rasa's socketio output, with custom JSON sent as one ``bot_uttered`` ``{"custom": ...}``.
+
+    The page reads ``custom.conversation_deleted`` (sent when the person confirms "delete what
+    I told you") to clear its screen and start a new conversation.
+    """
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
 
 
 def session_id_from(data: Any) -> str:
@@ -120,7 +135,7 @@ class SessionSocketIOInput(SocketIOInput):
                 )
                 return
             metadata = data.get(self.metadata_key) or {}
-            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            output_channel = CustomJsonSocketIOOutput(sio, self.bot_message_evt)
             await on_new_message(
                 UserMessage(
                     data["message"],
