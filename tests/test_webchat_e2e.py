@@ -472,7 +472,9 @@ def test_delete_my_conversation_asks_then_clears_the_screen_and_the_server(chat,
     expect(me.transcript).to_contain_text("I deleted this conversation")
     expect(me.transcript).not_to_contain_text("hormone therapy")
     expect(me.guide_items).to_have_count(0)
-    me.wait_for_welcome()  # a new conversation has begun
+    # A new conversation has begun, after the confirmation kept on screen.
+    expect(me.assistant_messages.filter(has_text=WELCOME)).to_have_count(1, timeout=REPLY_TIMEOUT)
+    expect(me.assistant_messages.first).to_contain_text("I deleted this conversation")
     assert me.session_id() not in (None, old_session)
 
     # Gone from the server too, not just from this screen.
