@@ -587,6 +587,9 @@ class IntentSpec:
     templates: list[str]
     fixed_train: list[str] = field(default_factory=list)
     fixed_holdout: list[str] = field(default_factory=list)
+    # Intents added after the first data set draw from their own generator (seeded by the
+    # intent's name), so adding one leaves every other intent's examples and split as they were.
+    own_generator: bool = False
 
 
 I_AM = "(i'm|i am|im|my cancer is|it's|it is|the cancer is|my tumor is|they said i'm)"
@@ -772,6 +775,9 @@ DONT_KNOW_FIXED = [
     "I don't know my {fact=HER2} status",
     "my doctor never told me",
 ]
+# "I forget" answers a question; it is not "forget me" (forget_me). Added with the total raised
+# by as many, so the shared generator draws exactly as before.
+DONT_KNOW_FORGET = ["i forget", "i forgot", "sorry, i forget", "i forgot what they said"]
 
 # Knowledge questions. {x} is a drug or a treatment family; pronouns cover follow-up questions.
 X = "{item}"
@@ -1503,7 +1509,13 @@ def intent_specs() -> list[IntentSpec]:
         # "Find my options" and "what are my options" mean one thing: show what fits, asking first
         # for what is still needed. One intent, so the model never has to split hairs.
         IntentSpec("show_options", "profile", 130, START_PROFILE + SHOW_OPTIONS),
-        IntentSpec("dont_know", "profile", 82, DONT_KNOW, DONT_KNOW_FIXED),
+        IntentSpec(
+            "dont_know",
+            "profile",
+            82 + len(DONT_KNOW_FORGET),
+            DONT_KNOW,
+            DONT_KNOW_FIXED + DONT_KNOW_FORGET,
+        ),
     ]
     for name, (templates, total) in ASK_TEMPLATES.items():
         specs.append(
@@ -1542,8 +1554,8 @@ def intent_specs() -> list[IntentSpec]:
         IntentSpec("slower", "voice", 75, SLOWER, SLOWER_FIXED),
         IntentSpec("faster", "voice", 75, FASTER, FASTER_FIXED),
         IntentSpec("what_can_i_say", "voice", 80, WHAT_CAN_I_SAY, WHAT_CAN_I_SAY_FIXED),
-        # Last, so that adding it left every other intent's examples as they were.
-        IntentSpec("forget_me", "guide", 70, FORGET_ME, FORGET_ME_FIXED),
+        # Added later: its own generator keeps the others' examples and split as they were.
+        IntentSpec("forget_me", "guide", 70, FORGET_ME, FORGET_ME_FIXED, own_generator=True),
     ]
     return specs
 
@@ -1754,24 +1766,36 @@ def generate(rng: random.Random) -> tuple[list[IntentSpec], dict[str, list[Examp
             if not add(spec.name, expander.expand(template), "train"):
                 raise ValueError(f"duplicate fixed example {template!r}")
     for spec in specs:
+        spec_rng, spec_expander = rng, expander
+        if spec.own_generator:
+            spec_rng = own_generator(spec.name)
+            spec_expander = Expander(spec_rng, expander.pools)
         attempts = 0
         while len(examples[spec.name]) < spec.total and attempts < spec.total * 80:
             attempts += 1
-            template = rng.choice(spec.templates)
-            add(spec.name, vary(expander.expand(template), rng), "")
+            template = spec_rng.choice(spec.templates)
+            add(spec.name, vary(spec_expander.expand(template), spec_rng), "")
     return specs, examples
 
 
+def own_generator(intent: str, purpose: str = "examples") -> random.Random:
+    """A generator for one later-added intent, independent of the shared one."""
+    return random.Random(f"{SEED}:{intent}:{purpose}")
+
+
 def split(
-    examples: dict[str, list[Example]], rng: random.Random
+    examples: dict[str, list[Example]], rng: random.Random, own: frozenset[str] = frozenset()
 ) -> tuple[dict[str, list[Example]], dict[str, list[Example]]]:
-    """Hold out about 15% of each intent (pinned examples first), chosen by the seed."""
+    """Hold out about 15% of each intent (pinned examples first), chosen by the seed.
+
+    Intents named in ``own`` are shuffled by their own generator (see ``IntentSpec``).
+    """
     train: dict[str, list[Example]] = {}
     holdout: dict[str, list[Example]] = {}
     for intent, items in examples.items():
         pinned_hold = [e for e in items if e.pinned == "holdout"]
         free = sorted((e for e in items if not e.pinned), key=lambda e: key_of(e.text))
-        rng.shuffle(free)
+        (own_generator(intent, "split") if intent in own else rng).shuffle(free)
         n_hold = max(0, round(HOLDOUT_SHARE * len(items)) - len(pinned_hold))
         holdout[intent] = pinned_hold + free[:n_hold]
         train[intent] = [e for e in items if e.pinned == "train"] + free[n_hold:]
@@ -1837,7 +1861,7 @@ def main() -> None:
     """Generate, split, check and write every NLU file."""
     rng = random.Random(SEED)
     specs, examples = generate(rng)
-    train, holdout = split(examples, rng)
+    train, holdout = split(examples, rng, frozenset(s.name for s in specs if s.own_generator))
 
     # The holdout must test the spoken forms and misspellings named in the brief.
     held_text = " \n ".join(e.text.lower() for items in holdout.values() for e in items)
