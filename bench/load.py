@@ -3,8 +3,10 @@
 Starts the real action server and Rasa server (as `make run` does, SQLite tracker store), then:
 1. one burst of 50 concurrent conversations of 10 turns each over REST: errors, turn latency
    percentiles and throughput in turns per second;
+   then the same 50 conversations at a person's pace (a message every few seconds each, with
+   `--pace-seconds`), because back-to-back sending measures how work queues, not what people feel;
 2. a soak: bursts like it, one after another, for 10 minutes, and the Rasa server's resident
-   memory before and after (after the first burst, so start-up allocations don't count as growth).
+   memory before and after (measured after the first bursts, so start-up allocations don't count).
 
     .venv/bin/python bench/load.py                    # the issue's figures (about 11 minutes)
     .venv/bin/python bench/load.py --soak-minutes 1   # a quick look
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sys
 import tempfile
 import time
@@ -46,10 +49,19 @@ class Burst:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
 
-async def conversation(session: aiohttp.ClientSession, url: str, burst: Burst) -> None:
-    """One person's 10 turns, each waiting for the answer before the next (as a person would)."""
+async def conversation(
+    session: aiohttp.ClientSession, url: str, burst: Burst, pace: float = 0.0, seed: int = 0
+) -> None:
+    """One person's 10 turns, each waiting for the answer before the next (as a person would).
+
+    With ``pace`` > 0 the person also reads and types: a pause of 0.5 to 1.5 times ``pace``
+    seconds before each message (and a random start), so people don't all send at once.
+    """
     sender = f"load-{uuid.uuid4().hex[:12]}"
+    rng = random.Random(seed)
     for text in TURNS:
+        if pace:
+            await asyncio.sleep(pace * rng.uniform(0.5, 1.5))
         started = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as reply:
@@ -63,15 +75,16 @@ async def conversation(session: aiohttp.ClientSession, url: str, burst: Burst) -
         burst.latencies_ms.append((time.perf_counter() - started) * 1000)
 
 
-async def run_burst(base_url: str, conversations: int) -> Burst:
-    """``conversations`` people talking at the same time."""
+async def run_burst(base_url: str, conversations: int, pace: float = 0.0) -> Burst:
+    """``conversations`` people talking at the same time (``pace``: see ``conversation``)."""
     burst = Burst()
     timeout = aiohttp.ClientTimeout(total=TURN_TIMEOUT)
     connector = aiohttp.TCPConnector(limit=conversations)
     url = f"{base_url}/webhooks/rest/webhook"
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         started = time.perf_counter()
-        await asyncio.gather(*(conversation(session, url, burst) for _ in range(conversations)))
+        people = (conversation(session, url, burst, pace, n) for n in range(conversations))
+        await asyncio.gather(*people)
         burst.seconds = time.perf_counter() - started
     return burst
 
@@ -85,6 +98,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--soak-minutes", type=float, default=10.0)
+    parser.add_argument(
+        "--pace-seconds",
+        type=float,
+        default=5.0,
+        help="average pause before each message in the paced run (0 skips it)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bot = Assistant(Path(tmp), environment_for_mail(None, Path(tmp) / "outbox")).start()
@@ -92,6 +111,7 @@ def main() -> int:
             bot.say("warm-up", "hello")
             rasa_pid = bot.processes[1].pid
             first = asyncio.run(run_burst(bot.url, args.conversations))
+            paced = asyncio.run(run_burst(bot.url, args.conversations, args.pace_seconds))
             memory_before = rss_mb(rasa_pid)
             soak_end = time.monotonic() + args.soak_minutes * 60
             soak_turns, soak_errors, rounds = 0, 0, 0
@@ -112,11 +132,19 @@ def main() -> int:
     print(row("turn latency, p50", f"{p50:.0f} ms"))
     print(row("turn latency, p95", f"{p95:.0f} ms", "<= 500 ms", p95 <= 500))
     print(row("throughput", f"{first.turns_per_second:.1f} turns/s"))
+    if args.pace_seconds:
+        print(f"The same at a person's pace (a message every {args.pace_seconds:g} s on average):")
+        paced_p50 = percentile(paced.latencies_ms, 50)
+        paced_p95 = percentile(paced.latencies_ms, 95)
+        print(row("errors", str(len(paced.errors)), "0", not paced.errors))
+        print(row("turn latency, p50", f"{paced_p50:.0f} ms"))
+        print(row("turn latency, p95", f"{paced_p95:.0f} ms", "<= 500 ms", paced_p95 <= 500))
+        print(row("throughput", f"{paced.turns_per_second:.1f} turns/s"))
     print(
         f"Soak: {rounds} more bursts in {args.soak_minutes:g} minutes, "
         f"{soak_turns} turns, {soak_errors} errors"
     )
-    print(row("Rasa server memory, after the first burst", f"{memory_before:.0f} MB"))
+    print(row("Rasa server memory, before the soak", f"{memory_before:.0f} MB"))
     print(row("Rasa server memory, after the soak", f"{memory_after:.0f} MB"))
     print(row("memory growth", f"{growth:+.1f}%", "<= 10%", growth <= 10))
     for error in sorted(set(first.errors))[:5]:
