@@ -3,6 +3,10 @@
 Thin web layer: request checks (signature, timestamp, skill id), then the messages go to the
 assistant, and its answers come back as SSML. The logic lives in ``alexa_request.py``,
 ``alexa_verify.py`` and ``speech.py``.
+
+Over the per-sender rate limit (``channels/limits.py``, shared with every channel) a request gets
+a 200 with a short spoken "please wait" and the session kept open, not a 429: a device that gets
+an HTTP error says a generic "there was a problem" and closes the skill.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.environment import settings as environment
 from channels.alexa_request import (
     AlexaRequest,
     AlexaSettings,
@@ -27,8 +32,10 @@ from channels.alexa_request import (
     sender_id,
     silent_response,
     spoken_response,
+    wait_response,
 )
 from channels.alexa_verify import SignatureError, SignatureVerifier, TimestampError, check_timestamp
+from channels.limits import RateSettings, shared_limiter
 from channels.speech import spoken_turn
 from channels.voice_output import VoiceOutput, speech_rate
 
@@ -44,10 +51,13 @@ class AlexaInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
-        return cls(AlexaSettings.from_env(credentials))
+        return cls(AlexaSettings.from_env(credentials), RateSettings.from_env(environment()))
 
-    def __init__(self, settings: AlexaSettings | None = None) -> None:
+    def __init__(
+        self, settings: AlexaSettings | None = None, rate: RateSettings | None = None
+    ) -> None:
         self.settings = settings or AlexaSettings.from_env()
+        self.limiter = shared_limiter(rate or RateSettings())
         self.verifier = SignatureVerifier() if self.settings.verify_signature else None
         if not self.settings.skill_id:
             logger.warning("ALEXA_SKILL_ID is not set: the Alexa channel refuses every request.")
@@ -91,6 +101,11 @@ class AlexaInput(InputChannel):
             if not texts:
                 return response.json(silent_response())
             sender = sender_id(parsed)
+            # One request counts once, whatever it sends (a one-shot request sends the session
+            # start and the words); session ends and system requests (above) never count.
+            if self.limiter.allow(sender) is not None:
+                logger.info("Refused an Alexa request: over the sender's rate limit.")
+                return response.json(wait_response())
             collector = VoiceOutput()
             for text in texts:
                 await on_new_message(

@@ -19,7 +19,7 @@ from channels.alexa_intents import (
     ENDING_INTENTS,
     UTTERANCE_SLOT,
 )
-from channels.speech import SpokenTurn
+from channels.speech import SpokenTurn, spoken_turn
 
 MAX_BODY_BYTES = 64 * 1024  # Alexa requests are a few kilobytes
 MAX_UTTERANCE_CHARS = 1000
@@ -189,6 +189,16 @@ def ends_session(latest_intent: str | None) -> bool:
 def silent_response() -> dict[str, Any]:
     """The answer to SessionEndedRequest and system requests: 200 with no speech."""
     return {"version": "1.0", "response": {}}
+
+
+def wait_response() -> dict[str, Any]:
+    """The answer over the rate limit: "please wait a moment", said, with the session kept open.
+
+    Said at the normal pace: reading the person's own pace would mean a database read for a
+    request that is refused to spare the server work.
+    """
+    turn = spoken_turn([{"text": wording()["voice"]["wait_a_moment"]}])
+    return spoken_response(turn, end_session=False)
 
 
 def spoken_response(turn: SpokenTurn, end_session: bool) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""Limits every text channel shares: who may be a sender, how long a message may be, how often.
+"""Limits every channel shares: who may be a sender, how long a message may be, how often.
 
 Plain module (no Rasa or Sanic imports), so the rules are tested on their own. The REST channel
-(``rest_checked.py``) and the socketio channel (``socketio_session.py``) read their limits here.
+(``rest_checked.py``), the socketio channel (``socketio_session.py``), the smart speaker
+(``alexa.py``) and the speech channel (``voice.py``) read their limits here.
 
 The rate limit is a sliding window kept in this process's memory. With several Rasa servers
 behind a load balancer each server counts on its own, so one sender may send up to N messages
@@ -112,6 +113,38 @@ class SlidingWindowLimiter:
         cutoff = now - self.settings.window
         for sender in [s for s, times in self._seen.items() if not times or times[-1] <= cutoff]:
             del self._seen[sender]
+
+
+# One limiter per setting, so every channel built with the same settings (in a server, all of
+# them: they read the same environment) counts a sender once. The sender id is the conversation
+# key, and a conversation can be reached through several channels: the web chat page types over
+# the socket and speaks to the speech channel under one id, and REST takes any id. Separate
+# counters would let one conversation send N messages per window through each channel; shared,
+# the limit means what the README says, N messages per conversation, and the assistant's work
+# (one turn each, whatever the channel) is what it bounds.
+_SHARED: dict[RateSettings, SlidingWindowLimiter] = {}
+
+
+def shared_limiter(settings: RateSettings) -> SlidingWindowLimiter:
+    """The per-sender limiter for ``settings`` in this process, the same for every channel."""
+    limiter = _SHARED.get(settings)
+    if limiter is None:
+        limiter = _SHARED[settings] = SlidingWindowLimiter(settings)
+    return limiter
+
+
+# The web chat asks for one clip per assistant message when it reads replies aloud (and one per
+# Play press), and a turn has up to a few messages: a client may fetch this many clips for each
+# message it may send.
+SPEAK_CLIPS_PER_MESSAGE = 4
+
+
+def speak_settings(settings: RateSettings) -> RateSettings:
+    """The read-aloud allowance per client: ``SPEAK_CLIPS_PER_MESSAGE`` clips per message.
+
+    Same window; a message limit of 0 (off) turns this limit off too.
+    """
+    return RateSettings(limit=settings.limit * SPEAK_CLIPS_PER_MESSAGE, window=settings.window)
 
 
 def retry_after_header(seconds: float) -> str:

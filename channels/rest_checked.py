@@ -9,7 +9,8 @@ conversation "default", and logs the message text when processing fails. This on
   id that can't key a conversation, metadata that is not an object;
 - 413 for a message over ``MAX_MESSAGE_CHARS`` characters (or a body over 64 kB);
 - 429 with ``Retry-After`` when one sender sends more than ``RATE_LIMIT_MESSAGES`` messages in
-  ``RATE_LIMIT_SECONDS`` seconds (counted per server process: see ``limits.py``).
+  ``RATE_LIMIT_SECONDS`` seconds (counted per server process, one count per sender for every
+  channel: see ``limits.py``).
 
 Refusals are logged at INFO with the reason only: never the message, never the sender id (which
 may be an email address).
@@ -29,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from actions.environment import settings as environment
-from channels.limits import RateSettings, SlidingWindowLimiter, retry_after_header
+from channels.limits import RateSettings, retry_after_header, shared_limiter
 from channels.rest_request import RestRefusal, read_rest_body
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class CheckedRestInput(RestInput):
         return cls(RateSettings.from_env(environment()))
 
     def __init__(self, rate: RateSettings | None = None) -> None:
-        self.limiter = SlidingWindowLimiter(rate or RateSettings())
+        self.limiter = shared_limiter(rate or RateSettings())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The stock routes (health and webhook) with the checks in front of the webhook."""

@@ -27,9 +27,9 @@ from actions.environment import settings
 from channels.limits import (
     MAX_MESSAGE_CHARS,
     RateSettings,
-    SlidingWindowLimiter,
     retry_after_header,
     sender_is_valid,
+    shared_limiter,
 )
 from channels.origins import origin_allowed
 
@@ -104,8 +104,9 @@ class SessionSocketIOInput(SocketIOInput):
         # Rasa passes cors_allowed_origins=[], which turns the origin check off: any web site
         # could open a socket. Only the page's own address and ALLOWED_ORIGINS may.
         sio.eio.cors_allowed_origins = origin_allowed
-        # The same per-sender limit as the REST channel (RATE_LIMIT_MESSAGES per ..._SECONDS).
-        limiter = SlidingWindowLimiter(RateSettings.from_env(settings()))
+        # The per-sender limit every channel shares (RATE_LIMIT_MESSAGES per ..._SECONDS): a
+        # session's typed and spoken messages count together (see channels/limits.py).
+        limiter = shared_limiter(RateSettings.from_env(settings()))
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)

@@ -10,6 +10,13 @@ Thin web layer: the audio checks live in ``audio.py``, the models in ``transcrib
 
 ``POST /webhooks/voice/speak`` with ``{"text": ..., "rate": ...}`` reads one message aloud (the web
 chat's "Play" button), with the same local voice.
+
+Both are rate limited (``channels/limits.py``), with a 429 and ``Retry-After`` over the limit. The
+webhook counts per sender, together with the sender's messages on every other channel. ``/speak``
+has no sender, and the sender a body could name would be the client's free choice, so it counts
+per client address (as a trusted proxy forwards it when Sanic is told about the proxy with
+``SANIC_PROXIES_COUNT`` or ``SANIC_REAL_IP_HEADER``; else the connection's own address), with
+``SPEAK_CLIPS_PER_MESSAGE`` clips per message allowed.
 """
 
 from __future__ import annotations
@@ -26,10 +33,18 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.content import wording
+from actions.environment import settings as environment
 from channels.alexa_request import ends_session
 from channels.audio import AudioError, read_audio
 from channels.hearing import PendingChecks, Step, judge, next_step
-from channels.limits import sender_is_valid
+from channels.limits import (
+    RateSettings,
+    SlidingWindowLimiter,
+    retry_after_header,
+    sender_is_valid,
+    shared_limiter,
+    speak_settings,
+)
 from channels.speech import spoken_turn
 from channels.speech_settings import SpeechSettings
 from channels.synthesizer import make_synthesizer
@@ -55,6 +70,25 @@ def rate_from(value: Any) -> int | None:
     return rate if rate in RATES else None
 
 
+def too_many(wait: float, what: str) -> HTTPResponse:
+    """429 with ``Retry-After``; the web chat shows the reason in its status line as it is."""
+    seconds = retry_after_header(wait)
+    return response.json(
+        {"error": f"That was too many {what} at once. Please wait {seconds} seconds."},
+        status=429,
+        headers={"Retry-After": seconds},
+    )
+
+
+def client_address(request: Request) -> str:
+    """Who asks, for the read-aloud limit: the client a trusted proxy names, else the peer.
+
+    Sanic reads forwarding headers only when configured to trust a proxy, so a client can't
+    pick a fresh address per request by sending its own ``X-Forwarded-For``.
+    """
+    return request.remote_addr or request.ip
+
+
 class VoiceInput(InputChannel):
     """Speech in, speech out, all on this machine."""
 
@@ -64,10 +98,16 @@ class VoiceInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
-        return cls(SpeechSettings.from_env(credentials))
+        return cls(SpeechSettings.from_env(credentials), RateSettings.from_env(environment()))
 
-    def __init__(self, settings: SpeechSettings | None = None) -> None:
+    def __init__(
+        self, settings: SpeechSettings | None = None, rate: RateSettings | None = None
+    ) -> None:
         self.settings = settings or SpeechSettings.from_env()
+        rate = rate or RateSettings()
+        self.limiter = shared_limiter(rate)
+        # Its own counter: addresses, not senders, and more clips than messages.
+        self.speak_limiter = SlidingWindowLimiter(speak_settings(rate))
         self.transcriber = Transcriber(
             self.settings.model_path, self.settings.domain_prompt, self.settings.cpu_threads
         )
@@ -153,6 +193,12 @@ class VoiceInput(InputChannel):
             except AudioError as error:
                 logger.info("Refused a speech request: %s", error.reason)
                 return response.json({"error": error.reason}, status=error.status)
+            # Counted like a REST message: once the request is one the assistant would answer
+            # (malformed ones are refused above, uncounted), before any speech model runs.
+            wait = self.limiter.allow(sender)
+            if wait is not None:
+                logger.info("Refused a speech request: over the sender's rate limit.")
+                return too_many(wait, "messages")
 
             loop = asyncio.get_running_loop()
             store = request.app.ctx.agent.tracker_store
@@ -227,6 +273,10 @@ class VoiceInput(InputChannel):
                     {"error": "The rate must be a whole number from 50 to 150 (percent)."},
                     status=400,
                 )
+            wait = self.speak_limiter.allow(client_address(request))
+            if wait is not None:
+                logger.info("Refused a read-aloud request: over the client's rate limit.")
+                return too_many(wait, "read-aloud requests")
             self.warm_up()
             audio = await self.speak(text, rate)
             if audio is None:

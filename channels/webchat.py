@@ -4,6 +4,9 @@ The page talks to the assistant over Rasa's own socketio channel and sends recor
 speech channel; this channel only serves its files and lets it redraw a conversation after a
 reload (``conversation``) and refresh the guide panel (``guide``). Everything is same-origin and
 local: no CDN, and the socket.io client comes from ``webchat/node_modules`` (``npm ci``).
+
+When the conversation store can't be read (PostgreSQL down), those two views answer 503 with
+``Retry-After`` rather than a 500, and the page says so in its status line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict
 
+import sqlalchemy.exc
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -20,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from channels.voice import sender_is_valid
 from channels.webchat_history import conversation_view, guide_view
+from stores.tracker_store import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,10 @@ SECURITY_HEADERS = {
     # The page is small; "no-cache" revalidates so a new version shows at once.
     "Cache-Control": "no-cache",
 }
+# How long the page is told to wait when the conversation store is down: about what a database
+# restart takes, and what the page's message says ("reload in a minute").
+STORE_RETRY_SECONDS = 60
+STORE_DOWN = {"error": "The saved conversation can't be read right now. Try again in a minute."}
 
 
 def static_path(name: str) -> Path | None:
@@ -62,6 +71,15 @@ def static_path(name: str) -> Path | None:
     if path.suffix not in SERVED_TYPES:
         return None
     return path
+
+
+def store_down() -> HTTPResponse:
+    """503 with ``Retry-After``: the conversation is kept, it just can't be read now."""
+    return response.json(
+        STORE_DOWN,
+        status=503,
+        headers={"Retry-After": str(STORE_RETRY_SECONDS), "Cache-Control": "no-store"},
+    )
 
 
 async def _file(path: Path) -> HTTPResponse:
@@ -112,8 +130,21 @@ class WebChatInput(InputChannel):
                 return response.json(
                     {"error": "Add ?session_id=ID (letters, digits, . _ - : @)."}, status=400
                 )
-            # The full tracker: the welcome comes before the session's start event.
-            tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
+            store = request.app.ctx.agent.tracker_store
+            try:
+                # The full tracker: the welcome comes before the session's start event.
+                tracker = await store.retrieve_full_tracker(session_id)
+            except StoreUnavailable:
+                # DurableSQLTrackerStore has logged the database's reason at ERROR: once is enough.
+                return store_down()
+            except sqlalchemy.exc.SQLAlchemyError as error:
+                # Another SQL store raised. Its message may quote the query's parameters (the
+                # session id), so only the driver's own reason is logged.
+                logger.error(
+                    "The web chat could not read a conversation: %s",
+                    getattr(error, "orig", None) or type(error).__name__,
+                )
+                return store_down()
             return session_id, tracker
 
         @webchat.route("/conversation", methods=["GET"])

@@ -76,8 +76,10 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             options["connect_args"] = connect_args
         self.engine.dispose()
         # pool_pre_ping: a pooled connection that died with a database restart is replaced
-        # before use, rather than failing the first turn after the restart.
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **options)
+        # before use, rather than failing the first turn after the restart. hide_parameters:
+        # an error during a query would otherwise quote its parameters, the sender id among
+        # them, in the ERROR line below.
+        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:

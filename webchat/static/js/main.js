@@ -119,6 +119,8 @@ async function restore(id) {
   try {
     const answer = await fetch(`/webhooks/webchat/conversation?session_id=${encodeURIComponent(id)}`);
     if (answer.ok) draw(await answer.json());
+    // 503: the server's conversation store is down; the conversation is kept, not lost.
+    else if (answer.status === 503) say("Your saved conversation can't be shown right now. Please reload in a minute.");
   } catch {
     /* not reachable yet: the status line says so once the socket tries */
   }
