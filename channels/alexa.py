@@ -38,6 +38,7 @@ from channels.alexa_verify import SignatureError, SignatureVerifier, TimestampEr
 from channels.limits import RateSettings, shared_limiter
 from channels.speech import spoken_turn
 from channels.voice_output import VoiceOutput, speech_rate
+from stores.tracker_store import retrieve_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class AlexaInput(InputChannel):
                         metadata={"alexa_session": parsed.session_id},
                     )
                 )
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            tracker = await retrieve_or_none(request.app.ctx.agent.tracker_store, sender)
             latest_intent = None
             if tracker is not None:
                 latest_intent = (tracker.latest_message.intent or {}).get("name")

@@ -32,6 +32,7 @@ from channels.limits import (
     shared_limiter,
 )
 from channels.origins import origin_allowed
+from channels.socket_rooms import share_rooms
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
@@ -104,6 +105,9 @@ class SessionSocketIOInput(SocketIOInput):
         # Rasa passes cors_allowed_origins=[], which turns the origin check off: any web site
         # could open a socket. Only the page's own address and ALLOWED_ORIGINS may.
         sio.eio.cors_allowed_origins = origin_allowed
+        # Several servers sharing Redis: a reply reaches the session's sockets on every server.
+        if share_rooms(sio, settings()):
+            logger.info("Web chat rooms are shared through Redis.")
         # The per-sender limit every channel shares (RATE_LIMIT_MESSAGES per ..._SECONDS): a
         # session's typed and spoken messages count together (see channels/limits.py).
         limiter = shared_limiter(RateSettings.from_env(settings()))

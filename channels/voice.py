@@ -50,6 +50,7 @@ from channels.speech_settings import SpeechSettings
 from channels.synthesizer import make_synthesizer
 from channels.transcriber import Transcriber, prompt_for
 from channels.voice_output import VoiceOutput, speech_rate
+from stores.tracker_store import retrieve_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,8 @@ class VoiceInput(InputChannel):
 
             loop = asyncio.get_running_loop()
             store = request.app.ctx.agent.tracker_store
-            before = await store.retrieve(sender)
+            # A store that is down: heard without context, then the turn says so (not a 500).
+            before = await retrieve_or_none(store, sender)
             waiting_for = before.get_slot("pending") if before is not None else None
             prompt = prompt_for(waiting_for) if self.settings.domain_prompt else False
             transcript = await loop.run_in_executor(
@@ -225,7 +227,7 @@ class VoiceInput(InputChannel):
                     )
                 )
                 messages = collector.messages
-            tracker = await store.retrieve(sender)
+            tracker = await retrieve_or_none(store, sender)
             # A page's own speed setting wins over the conversation's "slower"/"faster".
             rate = rate_from(asked_rate) or speech_rate(tracker)
             ending = False

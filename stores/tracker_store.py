@@ -120,6 +120,18 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             raise _unavailable("listing conversations", error) from error
 
 
+async def retrieve_or_none(store: TrackerStore, sender_id: str) -> DialogueStateTracker | None:
+    """A conversation for a channel's own use (speech pace, the question waiting), or ``None``.
+
+    ``None`` also while the store is down: the turn itself then gets the outage sentence from
+    the patched Agent, where a raised error would be a 500.
+    """
+    try:
+        return await store.retrieve(sender_id)
+    except StoreUnavailable:
+        return None
+
+
 def _unavailable(doing: str, error: Exception) -> StoreUnavailable:
     """The error to raise, logged once with the database's own reason."""
     logger.error("Conversation store unavailable while %s: %s", doing, error)
@@ -162,7 +174,8 @@ def install() -> None:
         try:
             return await handle_message(self, message)
         except outages as error:
-            logger.error("Turn of %s not handled, a store is down: %r", message.sender_id, error)
+            # No sender id: it may be an email address (REST lets a client choose it).
+            logger.error("A turn was not handled, a store is down: %r", error)
             if message.output_channel is not None:
                 await message.output_channel.send_text_message(message.sender_id, OUTAGE_MESSAGE)
             return None

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from channels.limits import SPEAK_CLIPS_PER_MESSAGE
+from stores.tracker_store import OUTAGE_MESSAGE
 from tests import alexa_fixtures as fx
 from tests.browser import WEBCHAT_PATH, chromium_available, launch
 from tests.servers import (
@@ -216,6 +217,27 @@ def test_the_web_chat_history_says_503_while_the_store_is_down(limited, view):
     assert up.status_code == 200
     if view == "conversation":
         assert {"from": "user", "text": "hello"} in up.json()["messages"]
+
+
+def test_speaker_and_speech_say_the_outage_sentence_while_the_store_is_down(limited):
+    user = f"amzn1.ask.account.{uuid.uuid4().hex}"
+    session = "amzn1.echo-api.session.outage"
+    me = new_id("voice-outage")
+    assert limited.alexa(fx.launch(TEST_SKILL_ID, user, session)).status_code == 200
+    with StoreDown(limited):
+        heard = limited.alexa(fx.utterance(TEST_SKILL_ID, user, session, "what is tamoxifen"))
+        assert heard.status_code == 200, heard.text  # not a 500 the device reads as "a problem"
+        response = heard.json()["response"]
+        assert OUTAGE_MESSAGE in spoken(response["outputSpeech"]["ssml"])
+        assert response["shouldEndSession"] is False
+        answer = speak_to(limited, me, said("what is tamoxifen"))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["text"] == OUTAGE_MESSAGE
+        assert answer.json()["audio"]  # said out loud too
+    # Back: both answer again.
+    again = limited.alexa(fx.utterance(TEST_SKILL_ID, user, session, "what is tamoxifen"))
+    assert "estrogen" in spoken(again.json()["response"]["outputSpeech"]["ssml"]).lower()
+    assert "estrogen" in speak_to(limited, me, said("what is tamoxifen")).json()["text"].lower()
 
 
 @pytest.mark.skipif(not chromium_available(), reason="needs chromium (Debian: apt-get chromium)")
