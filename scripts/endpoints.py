@@ -14,7 +14,8 @@ Variables (from the environment or a ``.env`` file; the environment wins):
 - ``DATABASE_URL`` (``postgresql://user:password@host:5432/name``), or the parts ``DB_HOST``,
   ``DB_PORT``, ``DB_NAME``, ``DB_USER``, ``DB_PASSWORD``; ``DB_LOGIN_DB`` names a database to log
   in to first so Rasa can create ``DB_NAME`` when it is missing.
-- ``LOCK_STORE``: ``in_memory`` (default) or ``redis``; ``REDIS_HOST``, ``REDIS_PORT``,
+- ``LOCK_STORE``: ``in_memory`` (default) or ``redis`` (written as
+  ``stores.lock_store.AtomicRedisLockStore``); ``REDIS_HOST``, ``REDIS_PORT``,
   ``REDIS_PASSWORD``, ``REDIS_DB``, ``REDIS_KEY_PREFIX``.
 - ``ACTION_ENDPOINT_URL``, or ``ACTION_PORT`` for the action server on 127.0.0.1.
 
@@ -41,6 +42,9 @@ TRACKER_STORES = ("sqlite", "postgresql")
 # person asks: see stores/tracker_store.py. Used for SQLite and PostgreSQL alike.
 SQL_STORE = "stores.tracker_store.DurableSQLTrackerStore"
 LOCK_STORES = ("in_memory", "redis")
+# Rasa's Redis lock store, but issuing and returning tickets atomically in Redis (see
+# stores/lock_store.py): Rasa's own can let two servers serve one conversation at once.
+REDIS_LOCK_STORE = "stores.lock_store.AtomicRedisLockStore"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -142,7 +146,7 @@ def lock_store_config(env: Mapping[str, str]) -> dict[str, Any]:
     if not db.isdigit():
         raise ConfigError(f"REDIS_DB must be a database number such as 1, not {db!r}")
     config: dict[str, Any] = {
-        "type": "redis",
+        "type": REDIS_LOCK_STORE,
         "url": _get(env, "REDIS_HOST", "localhost"),
         "port": _port(env, "REDIS_PORT", 6379),
         "db": int(db),

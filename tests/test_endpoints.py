@@ -26,6 +26,7 @@ def load_endpoints() -> ModuleType:
 
 endpoints = load_endpoints()
 DURABLE = "stores.tracker_store.DurableSQLTrackerStore"
+ATOMIC_REDIS = "stores.lock_store.AtomicRedisLockStore"
 
 
 def test_default_is_what_the_committed_endpoints_file_says():
@@ -117,7 +118,7 @@ def test_redis_lock_store():
         "REDIS_KEY_PREFIX": "mbc",
     }
     assert endpoints.lock_store_config(env) == {
-        "type": "redis",
+        "type": ATOMIC_REDIS,
         "url": "cache",
         "port": 6380,
         "db": 2,
@@ -148,11 +149,12 @@ def test_written_file_is_private_and_keeps_dollar_signs(tmp_path: Path):
 
     config = read_config_file(str(path))
     assert config["tracker_store"]["password"] == "pa${HOME}ss"
-    assert config["lock_store"]["type"] == "redis"
+    assert config["lock_store"]["type"] == ATOMIC_REDIS
 
 
 def test_rasa_reads_the_generated_sections(tmp_path: Path):
-    # The keys must be the ones Rasa's own loaders pass to SQLTrackerStore and RedisLockStore.
+    # The keys must be the ones Rasa's own loaders pass to SQLTrackerStore and RedisLockStore
+    # (AtomicRedisLockStore takes Rasa's endpoint config and passes them on the same way).
     from rasa.utils.endpoints import read_endpoint_config
 
     path = endpoints.write_endpoints(
@@ -165,7 +167,7 @@ def test_rasa_reads_the_generated_sections(tmp_path: Path):
         tracker.type == DURABLE and tracker.url == "h" and tracker.kwargs["dialect"] == "postgresql"
     )
     assert "host" not in tracker.kwargs, "Rasa passes url as host; a second host would clash"
-    assert lock.type == "redis" and lock.url == "r" and lock.kwargs["port"] == 6379
+    assert lock.type == ATOMIC_REDIS and lock.url == "r" and lock.kwargs["port"] == 6379
 
 
 def test_command_line_writes_the_file_or_says_what_is_wrong(tmp_path: Path):
@@ -201,3 +203,12 @@ def test_the_sql_store_type_names_a_class_rasa_can_load():
 
     store_class = class_from_module_path(endpoints.SQL_STORE)
     assert issubclass(store_class, SQLTrackerStore)
+
+
+def test_the_redis_lock_store_type_names_a_class_rasa_can_load():
+    from rasa.core.lock_store import RedisLockStore
+    from rasa.shared.utils.common import class_from_module_path
+
+    store_class = class_from_module_path(endpoints.REDIS_LOCK_STORE)
+    assert endpoints.REDIS_LOCK_STORE == ATOMIC_REDIS
+    assert issubclass(store_class, RedisLockStore)

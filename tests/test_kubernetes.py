@@ -123,7 +123,8 @@ def test_endpoints_in_the_config_map_point_at_the_services():
     assert tracker["type"] == "stores.tracker_store.DurableSQLTrackerStore"
     assert tracker["dialect"] == "postgresql"
     assert (tracker["url"], tracker["port"]) == ("postgres", 5432)
-    assert (lock["type"], lock["url"], lock["port"]) == ("redis", "redis", 6379)
+    assert lock["type"] == "stores.lock_store.AtomicRedisLockStore"
+    assert (lock["url"], lock["port"]) == ("redis", 6379)
     # Passwords come from the Secret through Rasa's ${VAR} substitution, never the ConfigMap.
     assert tracker["password"] == "${DB_PASSWORD}" and lock["password"] == "${REDIS_PASSWORD}"
     assert (config["DB_HOST"], config["REDIS_HOST"]) == ("postgres", "redis")
