@@ -21,6 +21,7 @@ import requests
 from stores.tracker_store import OUTAGE_MESSAGE
 from tests.servers import MODEL, environment_for_mail, free_port
 from tests.store_servers import Cluster, Nginx, Postgres, Redis, missing_programs
+from tests.test_socketio_e2e import Page
 
 MISSING = missing_programs()
 pytestmark = [
@@ -126,6 +127,42 @@ def test_the_lock_store_makes_two_servers_take_turns_on_one_conversation(cluster
     said = user_turns(postgres, me)
     assert said[0] == "hi" and said[-1] == "read my guide"
     assert sorted(said[1:-1]) == sorted(questions), "each message stored exactly once"
+
+
+def hears(page: Page, word: str) -> bool:
+    """Whether one of the page's next messages (a welcome may come first) says ``word``."""
+    for _ in range(8):
+        if word in page.next_reply().lower():
+            return True
+    return False
+
+
+def test_web_chat_replies_reach_the_sessions_tabs_on_both_servers(cluster):
+    """Two tabs of one conversation, each on a different server, both hear every reply."""
+    first, second = (f"http://127.0.0.1:{port}" for port in cluster.rasa_ports)
+    session = f"tabs-{uuid.uuid4().hex[:8]}"
+    here, there = Page(first, session), Page(second, session)
+    try:
+        here.say("what is tamoxifen?")
+        assert hears(here, "estrogen")
+        assert hears(there, "estrogen")  # carried by Redis to the other server
+        there.say("what is letrozole?")
+        assert hears(there, "aromatase")
+        assert hears(here, "aromatase")
+    finally:
+        here.close()
+        there.close()
+
+
+def test_delete_what_i_told_you_empties_postgresql_from_either_server(cluster, postgres):
+    first, second = (f"http://127.0.0.1:{port}" for port in cluster.rasa_ports)
+    me = f"forget-{uuid.uuid4().hex[:8]}"
+    assert "added" in say(first, me, "add: can I still travel during treatment?")
+    assert "delete everything" in say(second, me, "delete what I told you")
+    assert "i deleted this conversation" in say(first, me, "yes")
+    assert user_turns(postgres, me) == []
+    assert "your guide is empty" in say(second, me, "read my guide")
+    assert user_turns(postgres, me) == ["read my guide"]
 
 
 def test_turns_alternate_between_servers_then_one_stops_and_nothing_is_lost(
