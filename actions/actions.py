@@ -1041,6 +1041,23 @@ class ActionReprompt(AnswersSomethingElse):
         return []
 
 
+def profile_answer(slots: Dict[str, Any], tracker: Tracker, text: str) -> ProfileUpdate | None:
+    """A clear answer to the profile question waiting, in a message the model was unsure of.
+
+    "Yes, I have been through menopause" sits between "yes" and a statement, and the model may
+    split its confidence between the two; the facts found in it, or its leading yes or no, still
+    answer the question that was asked.
+    """
+    pending = slots.get("pending")
+    if pending not in PROFILE_QUESTIONS:
+        return None
+    update = update_from_entities(slots, entities_of(tracker))
+    answer = leading_yes_no(text)
+    if update.empty and pending in YES_NO_ANSWERS and answer:
+        update = answer_yes_no(slots, pending, answer)
+    return None if update.empty else update
+
+
 class ActionDefaultFallback(Action):
     """When the model is unsure: safety first, then an address we were waiting for, then help."""
 
@@ -1064,6 +1081,9 @@ class ActionDefaultFallback(Action):
             slots.get("pending") == "confirm_email" and extract_email(text)
         ):
             return take_email_address(dispatcher, slots, text)
+        update = profile_answer(slots, tracker, text)
+        if update is not None:
+            return continue_profile(dispatcher, slots, update, tracker)
         if len(text) > LONG_MESSAGE:
             dispatcher.utter_message(response="utter_message_too_long")
         else:

@@ -305,6 +305,29 @@ async def test_a_leading_yes_counts_when_the_rest_is_not_understood():
     assert slots["menopause"] == "post"
 
 
+async def test_an_unsure_model_still_takes_a_clear_answer_to_the_question_asked():
+    # The model split "yes" from "I have been through menopause" and fell back.
+    entities = [ent("menopause", "been through menopause")]
+    t = tracker(
+        "yes I have been through menopause",
+        "nlu_fallback",
+        entities,
+        pending="menopause",
+        hr="positive",
+        her2="negative",
+    )
+    messages, slots = await run(a.ActionDefaultFallback, t)
+    assert slots["menopause"] == "post"
+    assert "utter_default" not in responses(messages)
+    assert slots["pending"] == "prior_hormone"
+    # A leading yes alone does it too; with no profile question waiting, it is still help.
+    t = tracker("yes yes that thing", "nlu_fallback", pending="menopause", hr="positive")
+    _, slots = await run(a.ActionDefaultFallback, t)
+    assert slots["menopause"] == "post"
+    messages, slots = await run(a.ActionDefaultFallback, tracker("yes blorp", "nlu_fallback"))
+    assert responses(messages) == ["utter_default"] and slots == {}
+
+
 async def test_starting_again_with_a_complete_profile_shows_the_options():
     t = tracker(
         "find my options",
