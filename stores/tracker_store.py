@@ -20,7 +20,8 @@ stores/forget.py for why the store, not the action, does it).
 
 Rasa creates this store from the endpoints file (``type:
 stores.tracker_store.DurableSQLTrackerStore``, for SQLite and PostgreSQL alike), and that is
-when the patches are put in place, together with the action server's (stores/action_outage.py).
+when the patches are put in place, together with the action server's (stores/action_outage.py,
+stores/action_validation.py).
 The patches target Rasa 3.6.21 (pinned) and are tested end to end in tests/test_scaleout_e2e.py
 and tests/test_faults_e2e.py.
 """
@@ -42,7 +43,7 @@ from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from stores import action_outage
+from stores import action_outage, action_validation
 from stores.forget import forget_requested
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
 def install() -> None:
     """Patch Rasa's Agent once: no fail-safe wrapper for our store, a clear answer on outages."""
     action_outage.install()
+    action_validation.install()
     if getattr(Agent, "_mbc_store_outages_installed", False):
         return
     wrap_store = Agent._create_tracker_store
