@@ -140,14 +140,20 @@ def stored_rows(path: Path, sender: str) -> int:
         return connection.execute(query, {"s": sender}).scalar()
 
 
+async def yes_to_deleting(store: DurableSQLTrackerStore, sender: str) -> DialogueStateTracker:
+    """A stored conversation, then the turn in which the person says yes to deleting it."""
+    await store.save(person_with_a_guide(sender))
+    tracker = await store.retrieve(sender)
+    tracker.update(UserUttered("yes"))
+    tracker.update(SlotSet(FORGET_SLOT, True))
+    return tracker
+
+
 async def test_a_confirmed_deletion_removes_the_whole_conversation_and_that_turn(tmp_path: Path):
     path = tmp_path / "t.db"
     store = store_at(path)
-    await store.save(person_with_a_guide("me"))
     await store.save(person_with_a_guide("someone else"))
-    tracker = await store.retrieve("me")
-    tracker.update(UserUttered("yes"))
-    tracker.update(SlotSet(FORGET_SLOT, True))
+    tracker = await yes_to_deleting(store, "me")
     tracker.update(BotUttered("Done. I deleted this conversation."))
     await store.save(tracker)
 
@@ -161,10 +167,7 @@ async def test_a_confirmed_deletion_removes_the_whole_conversation_and_that_turn
 async def test_the_conversation_after_a_deletion_starts_fresh_and_is_kept(tmp_path: Path):
     path = tmp_path / "t.db"
     store = store_at(path)
-    await store.save(person_with_a_guide("me"))
-    tracker = await store.retrieve("me")
-    tracker.update(UserUttered("yes"))
-    tracker.update(SlotSet(FORGET_SLOT, True))
+    tracker = await yes_to_deleting(store, "me")
     await store.save(tracker)
     fresh = DialogueStateTracker.from_events("me", [UserUttered("hi")])
     await store.save(fresh)
@@ -188,10 +191,7 @@ async def test_a_deletion_marker_from_an_earlier_turn_is_not_acted_on_again():
 async def test_a_deletion_while_the_database_is_down_says_so_and_deletes_nothing(tmp_path: Path):
     path = tmp_path / "t.db"
     store = store_at(path)
-    await store.save(person_with_a_guide("me"))
-    tracker = await store.retrieve("me")
-    tracker.update(UserUttered("yes"))
-    tracker.update(SlotSet(FORGET_SLOT, True))
+    tracker = await yes_to_deleting(store, "me")
     broken = store_at(path)
     break_database(broken, tmp_path)
     with pytest.raises(StoreUnavailable):
