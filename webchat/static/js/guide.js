@@ -3,7 +3,7 @@
  * download. The server owns the guide; this shows it and asks for changes through the chat.
  * @module guide
  */
-import { say } from "./status.js";
+import { sayStoreDown } from "./status.js";
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const FILENAME = "questions-for-my-doctor.txt";
@@ -88,7 +88,7 @@ export async function refreshGuide(sessionId) {
     const answer = await fetch(`/webhooks/webchat/guide?session_id=${encodeURIComponent(sessionId)}`);
     if (answer.ok) showGuide(await answer.json());
     // 503: the conversation store is down. Keep what is shown; main.js restore() says the same.
-    else if (answer.status === 503) say("Your saved conversation can't be shown right now. Please reload in a minute.");
+    else if (answer.status === 503) sayStoreDown();
   } catch {
     /* offline: keep what is shown; the next reply refreshes it */
   }

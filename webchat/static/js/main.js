@@ -3,7 +3,7 @@
  * between the form, the log, the guide, speech and the settings.
  * @module main
  */
-import { initStatus, say } from "./status.js";
+import { initStatus, say, sayStoreDown } from "./status.js";
 import { initSettings, settings } from "./settings.js";
 import { connect, storedSessionId } from "./connection.js";
 import {
@@ -120,7 +120,7 @@ async function restore(id) {
     const answer = await fetch(`/webhooks/webchat/conversation?session_id=${encodeURIComponent(id)}`);
     if (answer.ok) draw(await answer.json());
     // 503: the server's conversation store is down; the conversation is kept, not lost.
-    else if (answer.status === 503) say("Your saved conversation can't be shown right now. Please reload in a minute.");
+    else if (answer.status === 503) sayStoreDown();
   } catch {
     /* not reachable yet: the status line says so once the socket tries */
   }

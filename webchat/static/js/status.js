@@ -21,3 +21,7 @@ export function sayConnection(text) {
 
 /** Back to the connection state, once a speech turn is over. */
 export const ready = () => say(connection);
+
+/** The conversation store is down (a 503): what is shown stays, nothing is lost. */
+export const sayStoreDown = () =>
+  say("Your saved conversation can't be shown right now. Please reload in a minute.");
