@@ -12,10 +12,14 @@ MODEL := models/mbc-guide.tar.gz
 TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 # The web chat's browser dependency (socket.io client) comes from the npm registry, by lockfile.
 WEBCHAT_DEPS := webchat/node_modules/.package-lock.json
+# Floors for the independent understanding set (the issue's targets are 0.97 and 0.95; raise
+# these as the figures rise, never lower them).
+UNDERSTANDING_MIN_FACTS ?= 0.93
+UNDERSTANDING_MIN_INTENTS ?= 0.90
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install webchat train run voice shell actions test lint unit validate test-stories test-nlu bench data forget-old clean
+.PHONY: help install webchat train run voice shell actions test lint unit validate test-stories test-nlu test-understanding bench data forget-old clean
 
 help:
 	@echo "make run    set up, train when data changed, and start the assistant"
@@ -85,13 +89,21 @@ validate: $(INSTALLED)
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --e2e --fail-on-prediction-errors --out results/core
 
+# The same-template split: a regression check only (it was drawn from the training templates).
 test-nlu: $(MODEL)
 	$(PY) bench/nlu_scores.py --model $(MODEL) --data tests/nlu/holdout.yml --min-f1 0.95
+
+# The independent set (tests/understanding/, written without the training data in view): no fact
+# read as its opposite, none invented, and accuracy no lower than measured when it landed.
+test-understanding: $(MODEL)
+	$(PY) bench/understanding.py --model $(MODEL) --gate --show 0 \
+	  --min-facts $(UNDERSTANDING_MIN_FACTS) --min-intents $(UNDERSTANDING_MIN_INTENTS)
 
 test: lint unit validate $(MODEL) $(WEBCHAT_DEPS)
 	$(BIN)/pytest -q -m e2e
 	$(MAKE) --no-print-directory test-stories
 	$(MAKE) --no-print-directory test-nlu
+	$(MAKE) --no-print-directory test-understanding
 
 bench: $(MODEL) $(WEBCHAT_DEPS)
 	$(PY) bench/run_all.py

@@ -48,9 +48,9 @@ from actions.profile_state import (
     answer_yes_no,
     describe,
     join_words,
-    leading_yes_no,
     mark_unknown,
     profile_slots,
+    read_turn,
     update_from_entities,
 )
 from actions.safety import classify_danger
@@ -576,14 +576,11 @@ class ActionUpdateProfile(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = current_slots(tracker)
-        update = update_from_entities(slots, entities_of(tracker))
-        pending = slots.get("pending")
-        answer = leading_yes_no(latest_text(tracker))
-        if update.empty and pending in YES_NO_ANSWERS and answer:
-            update = answer_yes_no(slots, pending, answer)
-        if update.empty and tracker.latest_message.get("intent", {}).get("name") == (
-            "inform_profile"
-        ):
+        intent = tracker.latest_message.get("intent", {}).get("name") or ""
+        update = read_turn(
+            slots, slots.get("pending"), intent, latest_text(tracker), entities_of(tracker)
+        )
+        if update.empty and intent == "inform_profile":
             dispatcher.utter_message(response="utter_profile_nothing_new")
         return continue_profile(dispatcher, slots, update, tracker)
 
@@ -619,15 +616,19 @@ class ActionHandleAnswer(Action):
             if choice:
                 intent, entities = choice
 
-        # Facts said along with the answer ("yes, ER positive") count first.
-        update = update_from_entities(slots, entities)
-        if intent == "dont_know":
+        # Facts said along with the answer count first; a bare yes or no answers the question
+        # waiting (actions/profile_state.read_turn).
+        if text.lstrip().startswith("/") or entities != entities_of(tracker):
+            update = update_from_entities(slots, entities)  # a button, or a numbered choice
+        else:
+            update = read_turn(slots, pending, intent, text, entities)
+        if update.empty and intent == "dont_know":
             facts = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]
             if facts:
                 update = mark_unknown(slots, facts)
             elif pending in PROFILE_QUESTIONS:
                 update = answer_yes_no(slots, pending, intent)
-        elif pending in YES_NO_ANSWERS and update.empty and intent in ("affirm", "deny"):
+        elif update.empty and pending in YES_NO_ANSWERS and intent in ("affirm", "deny"):
             update = answer_yes_no(slots, pending, intent)
         elif pending == "spread" and update.empty and intent in ("affirm", "deny"):
             if intent == "affirm":
@@ -687,7 +688,10 @@ class ActionShowOptions(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = current_slots(tracker)
-        update = update_from_entities(slots, entities_of(tracker))
+        intent = tracker.latest_message.get("intent", {}).get("name") or ""
+        update = read_turn(
+            slots, slots.get("pending"), intent, latest_text(tracker), entities_of(tracker)
+        )
         merged = {**slots, **update.values}
         question = next_question(Profile.from_slots(profile_slots(merged)))
         if question:
@@ -1049,12 +1053,7 @@ def profile_answer(slots: Dict[str, Any], tracker: Tracker, text: str) -> Profil
     answer the question that was asked.
     """
     pending = slots.get("pending")
-    if pending not in PROFILE_QUESTIONS:
-        return None
-    update = update_from_entities(slots, entities_of(tracker))
-    answer = leading_yes_no(text)
-    if update.empty and pending in YES_NO_ANSWERS and answer:
-        update = answer_yes_no(slots, pending, answer)
+    update = read_turn(slots, pending, "nlu_fallback", text, entities_of(tracker))
     return None if update.empty else update
 
 

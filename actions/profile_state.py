@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from actions.content.wording import wording
+from actions.reading.facts import as_entities, read
 
 PROFILE_SLOTS = ("er", "pr", "hr", "her2", "menopause", "prior_hormone", "spread")
 STATUS_ENTITIES = {"er_status": "er", "pr_status": "pr", "hr_status": "hr", "her2_status": "her2"}
@@ -122,6 +123,8 @@ def update_from_entities(
             update.set(current, "prior_hormone", value if value in _PRIOR_VALUES else "yes")
         elif name == "spread_site" and value in SPREAD_SITES and value not in new_sites:
             new_sites.append(value)
+        elif name == "spread_site" and value == "unknown" and not current.get("spread"):
+            update.set(current, "spread", ["unknown"])
     if new_sites:
         known = [s for s in _spread_list(current.get("spread")) if s in SPREAD_SITES]
         merged = known + [s for s in new_sites if s not in known]
@@ -248,3 +251,42 @@ def describe(slots: Mapping[str, Any], only: Iterable[str] | None = None) -> str
 def profile_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
     """Only the profile slots, for building an eligibility Profile."""
     return {slot: slots.get(slot) for slot in PROFILE_SLOTS}
+
+
+ANSWER_INTENTS = ("affirm", "deny", "dont_know")
+
+
+def read_turn(
+    current: Mapping[str, Any],
+    pending: str | None,
+    intent: str,
+    text: str,
+    entities: Iterable[Mapping[str, Any]] = (),
+) -> ProfileUpdate:
+    """What one message tells us about the profile, given the question waiting for an answer.
+
+    Facts come from the words (actions/reading/facts.py), with negation and scope, and answer
+    their own question whatever was asked. A yes, no or "I don't know" answers the waiting
+    question only when the message states nothing else. A button payload ("/inform_profile{...}")
+    carries its facts as entities.
+    """
+    asked = pending if pending in YES_NO_ANSWERS or pending == "spread" else None
+    if (text or "").lstrip().startswith("/"):
+        update = update_from_entities(current, entities)
+    else:
+        update = update_from_entities(current, as_entities(read(text, asked=asked)))
+    if not update.empty or asked is None:
+        return update
+    facts = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]
+    if intent == "dont_know" and facts:
+        return mark_unknown(current, facts)
+    answer = intent if intent in ANSWER_INTENTS else None
+    if answer is None and intent in ("inform_profile", "nlu_fallback", "out_of_scope"):
+        answer = leading_yes_no(text)
+    if answer == "dont_know" and leading_yes_no(text) == "deny":
+        answer = "deny"  # "never" or "not yet" is a no, whatever the model made of it
+    if answer is None:
+        return update
+    if asked == "spread" and answer == "affirm":
+        return update  # "yes" to "where has it spread?": the action asks where
+    return answer_yes_no(current, asked, "dont_know" if asked == "spread" else answer)

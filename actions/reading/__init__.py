@@ -1,0 +1,1 @@
+"""Reading what a person says: profile facts with negation and scope (no Rasa)."""

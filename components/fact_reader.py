@@ -1,0 +1,104 @@
+"""After the intent classifier: a message that states profile facts is read as stating them.
+
+The model may take "been through menapause" for a side-effects question or "i was on arimadex"
+for "repeat"; the rule reader (actions/reading/facts.py, negation and scope included) sees the
+facts, so the turn goes to the action that records them. Questions keep their intent ("I'm ER
+positive, what is letrozole?"), and so do emergencies, crises and the guide and email intents.
+The reader's facts are also put in the message's entities, in place of the model's profile
+entities, so every part of the assistant sees one reading.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.reading.facts import as_entities, asks_something, read
+
+PROFILE_ENTITIES = {
+    "er_status", "pr_status", "hr_status", "her2_status", "subtype", "menopause",
+    "prior_hormone", "spread_site",
+}  # fmt: skip
+# Intents that a statement of facts overrides: short replies, controls and "not understood".
+OVERRIDABLE = {
+    "nlu_fallback", "affirm", "deny", "dont_know", "inform_number", "repeat", "more",
+    "go_back", "greet", "thank", "goodbye", "out_of_scope", "what_can_i_say", "slower",
+    "faster", "help",
+}  # fmt: skip
+QUESTION_INTENTS = {"ask_what_is", "ask_how_given", "ask_side_effects", "ask_who_for",
+                    "ask_how_works"}  # fmt: skip
+
+
+def reading_intent(
+    text: str, intent: str | None, ranking: List[Dict[str, Any]] | None = None
+) -> str | None:
+    """The intent a message should have given the facts it states, or None to keep the model's.
+
+    A statement of facts is routed to the action that records them; a question the model took
+    for a statement ("what does HER2 even mean?" states nothing) gets the model's next guess.
+    """
+    facts = read(text)
+    if not facts and intent == "inform_profile" and asks_something(text):
+        for guess in ranking or []:
+            name = guess.get(INTENT_NAME_KEY) or guess.get("name")
+            if name not in ("inform_profile", "nlu_fallback", None):
+                return str(name)
+        return None
+    if not facts or intent in ("inform_profile", "show_options"):
+        return None
+    if intent in OVERRIDABLE:
+        return "inform_profile"
+    if intent in QUESTION_INTENTS and not asks_something(text):
+        return "inform_profile"
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FactReader(GraphComponent):
+    """Puts the rule reader's profile facts into the parse, and the intent that records them."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> FactReader:
+        """Build the component (it has nothing to train or load)."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Replace the model's profile entities and, for stated facts, its intent."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.lstrip().startswith("/"):
+                continue
+            kept = [
+                e for e in message.get(ENTITIES) or [] if e.get("entity") not in PROFILE_ENTITIES
+            ]
+            found = [{**e, "start": 0, "end": len(text), "extractor": "FactReader"}
+                     for e in as_entities(read(text))]  # fmt: skip
+            message.set(ENTITIES, kept + found, add_to_output=True)
+            current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            new = reading_intent(text, current, message.get(INTENT_RANKING_KEY))
+            if new:
+                message.set(
+                    INTENT,
+                    {INTENT_NAME_KEY: new, PREDICTED_CONFIDENCE_KEY: 1.0},
+                    add_to_output=True,
+                )
+        return messages
