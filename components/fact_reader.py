@@ -26,15 +26,16 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.reading.facts import as_entities, asks_something, read
+from actions.reading.facts import ENTITY_NAMES, as_entities, asks_something, read
 
 PROFILE_ENTITIES = {
     "er_status", "pr_status", "hr_status", "her2_status", "subtype", "menopause",
     "prior_hormone", "spread_site",
 }  # fmt: skip
-# Intents that a statement of facts overrides: short replies, controls and "not understood".
+# Intents that a statement of facts overrides: controls and "not understood". A yes, a no, "I
+# don't know" and a number keep theirs: their action reads the facts first (read_turn).
 OVERRIDABLE = {
-    "nlu_fallback", "affirm", "deny", "dont_know", "inform_number", "repeat", "more",
+    "nlu_fallback", "repeat", "more",
     "go_back", "greet", "thank", "goodbye", "out_of_scope", "what_can_i_say", "slower",
     "faster", "help",
 }  # fmt: skip
@@ -66,6 +67,42 @@ def reading_intent(
     return None
 
 
+def merged_entities(text: str, model_entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The model's entities with its profile entities replaced by the reader's facts.
+
+    Where the model found the same fact, its entity is kept (it knows the words' span); a fact
+    only the reader found spans the message; a profile entity the reader does not confirm is
+    dropped ("not HER2 positive" tagged her2_status=positive).
+    """
+    kept = [e for e in model_entities if e.get("entity") not in PROFILE_ENTITIES]
+    model_profile = [e for e in model_entities if e.get("entity") in PROFILE_ENTITIES]
+    found: List[Dict[str, Any]] = []
+    for fact in as_entities(read(text)):
+        if fact["value"] == "unknown":
+            # "I don't know my HER2": the parse names the fact not known, as the NLU data does.
+            slot = {v: k for k, v in ENTITY_NAMES.items()}.get(fact["entity"], fact["entity"])
+            fact = {"entity": "fact", "value": "spread" if slot == "spread_site" else slot}
+            if any(e.get("entity") == "fact" and e.get("value") == fact["value"] for e in kept):
+                continue
+        same = [
+            e
+            for e in model_profile
+            if e.get("entity") == fact["entity"] and str(e.get("value")) == fact["value"]
+        ]
+        if fact["entity"] == "er_status" or fact["entity"] == "pr_status":
+            same = same or [
+                e
+                for e in model_profile
+                if e.get("entity") == "subtype" and fact["value"] == "negative"
+            ]
+        if same:
+            if same[0] not in found:
+                found.append(same[0])
+        else:
+            found.append({**fact, "start": 0, "end": len(text), "extractor": "FactReader"})
+    return kept + found
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class FactReader(GraphComponent):
     """Puts the rule reader's profile facts into the parse, and the intent that records them."""
@@ -87,12 +124,9 @@ class FactReader(GraphComponent):
             text = message.get(TEXT) or ""
             if text.lstrip().startswith("/"):
                 continue
-            kept = [
-                e for e in message.get(ENTITIES) or [] if e.get("entity") not in PROFILE_ENTITIES
-            ]
-            found = [{**e, "start": 0, "end": len(text), "extractor": "FactReader"}
-                     for e in as_entities(read(text))]  # fmt: skip
-            message.set(ENTITIES, kept + found, add_to_output=True)
+            message.set(
+                ENTITIES, merged_entities(text, message.get(ENTITIES) or []), add_to_output=True
+            )
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             new = reading_intent(text, current, message.get(INTENT_RANKING_KEY))
             if new:
