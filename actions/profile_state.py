@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from actions.content.wording import wording
-from actions.reading.facts import as_entities, read
+from actions.reading.facts import Fact, as_entities, read
 
 PROFILE_SLOTS = ("er", "pr", "hr", "her2", "menopause", "prior_hormone", "spread")
 STATUS_ENTITIES = {"er_status": "er", "pr_status": "pr", "hr_status": "hr", "her2_status": "her2"}
@@ -254,6 +254,30 @@ def profile_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
 
 
 ANSWER_INTENTS = ("affirm", "deny", "dont_know")
+_PLAIN_YES_NO = re.compile(
+    r"^\W*(?:(yes|yeah|yep|yup)|(no|nope|nah))\b(?!\s+(?:idea|clue)\b)", re.I
+)
+
+
+def without_contradicted(facts: list[Fact], asked: str | None, text: str) -> list[Fact]:
+    """Drop the answer to the waiting question when a plain yes or no says the opposite.
+
+    "Yes, HER2 negative" to "Is your cancer HER2-positive?" could mean either: nothing is
+    recorded for HER2 and the question is asked again. "No, it's HER2 negative" agrees.
+    """
+    match = _PLAIN_YES_NO.match(text or "")
+    if asked not in YES_NO_ANSWERS or not match:
+        return facts
+    said = YES_NO_ANSWERS[asked][0 if match.group(1) else 1]
+    slots = ("er", "pr", "hr") if asked == "hr" else (asked,)
+    receptor_values = {f.value for f in facts if f.slot in slots and f.value != "unknown"}
+    if asked == "hr" and said == "negative":
+        clash = "positive" in receptor_values
+    elif asked == "hr":
+        clash = bool(receptor_values) and "positive" not in receptor_values
+    else:
+        clash = bool(receptor_values) and said not in receptor_values
+    return [f for f in facts if f.slot not in slots] if clash else facts
 
 
 def read_turn(
@@ -274,7 +298,11 @@ def read_turn(
     if (text or "").lstrip().startswith("/"):
         update = update_from_entities(current, entities)
     else:
-        update = update_from_entities(current, as_entities(read(text, asked=asked)))
+        facts = read(text, asked=asked)
+        kept = without_contradicted(facts, asked, text)
+        update = update_from_entities(current, as_entities(kept))
+        if len(kept) < len(facts):
+            return update  # a yes or no against its own answer: neither is taken, we ask
     if not update.empty or asked is None:
         return update
     facts = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]

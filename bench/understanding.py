@@ -201,8 +201,13 @@ def print_report(summary: Mapping[str, Any], rows: list[Mapping[str, Any]], show
 
 def model_intents(model: str) -> Callable[[str], str]:
     """Intent of a text from the trained model (Rasa's own parser, loaded once)."""
+    import logging
+
+    import structlog
     from rasa.core.agent import Agent
 
+    # Rasa logs every parse at debug level; the report is what matters here.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     agent = Agent.load(model)
     loop = asyncio.new_event_loop()
 

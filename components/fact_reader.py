@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
@@ -27,6 +24,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.reading.facts import ENTITY_NAMES, as_entities, asks_something, read
+from components.stateless import StatelessComponent
 
 PROFILE_ENTITIES = {
     "er_status", "pr_status", "hr_status", "her2_status", "subtype", "menopause",
@@ -104,19 +102,8 @@ def merged_entities(text: str, model_entities: List[Dict[str, Any]]) -> List[Dic
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class FactReader(GraphComponent):
+class FactReader(StatelessComponent):
     """Puts the rule reader's profile facts into the parse, and the intent that records them."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> FactReader:
-        """Build the component (it has nothing to train or load)."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace the model's profile entities and, for stated facts, its intent."""

@@ -7,32 +7,19 @@ intent when the plain keyword check in actions/safety.py fires.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.safety import classify_danger
+from components.stateless import StatelessComponent
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SafetyNet(GraphComponent):
+class SafetyNet(StatelessComponent):
     """Sets the intent to `emergency` or `crisis` when the message has danger words."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SafetyNet:
-        """Build the component (it has nothing to train or load)."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Override the predicted intent of messages that name an emergency or a crisis."""

@@ -187,3 +187,31 @@ def test_fact_type():
 def test_never_is_a_no_even_when_the_model_hears_dont_know():
     assert read_turn({}, "prior_hormone", "dont_know", "never").values == {"prior_hormone": "no"}
     assert read_turn({}, "her2", "dont_know", "no idea").values == {"her2": "unknown"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I can't believe I'm HER2 positive", {("her2", "positive")}),
+        ("without a doubt HER2 positive", {("her2", "positive")}),
+        ("I didn't think it was HER2 positive, but it is", set()),
+        ("I don't think it's HER2 positive", set()),
+        ("I refused tamoxifen", {("prior_hormone", "no")}),
+        ("no longer on tamoxifen", {("prior_hormone", "yes")}),
+        ("before menopause I took tamoxifen", {("prior_hormone", "yes")}),
+        ("the brain MRI was clear but it spread to my bones", {("spread", "bones")}),
+    ],
+)
+def test_beliefs_surprises_and_clear_scans_are_not_flipped(text, expected):
+    assert facts(text) == expected
+
+
+def test_everywhere_except_a_site_is_not_that_site():
+    assert facts("everywhere except the brain", asked="spread") == set()
+
+
+def test_a_plain_yes_or_no_that_contradicts_the_answer_records_nothing():
+    assert read_turn({}, "her2", "inform_profile", "yes, HER2 negative").values == {}
+    assert read_turn({}, "her2", "deny", "no, it's HER2 negative").values == {"her2": "negative"}
+    assert read_turn({}, "hr", "affirm", "yes ER negative and PR negative").values == {}
+    assert read_turn({}, "hr", "deny", "no, it's ER positive").values == {}

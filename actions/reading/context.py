@@ -83,25 +83,32 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
         if skip:
             i += skip
             continue
-        for kind, phrases in (
-            ("uncertainty", r.uncertainty),
-            ("negation", r.negation),
-            ("hypothetical", r.hypothetical),
-        ):
-            size = _match_at(tokens, i, phrases)
-            if size:
-                interjection = (
-                    kind == "negation"
-                    and tokens[i] in ("no", "nope", "nah")
-                    and size == 1
-                    and i + 1 < len(tokens)
-                    and tokens[i + 1] in _INTERJECTION_NEXT
+        # The longest cue wins ("don't think" is a belief, not the negation "don't"); on a tie,
+        # doubt before negation before hypothesis.
+        sizes = [
+            (_match_at(tokens, i, phrases), -rank, kind)
+            for rank, (kind, phrases) in enumerate(
+                (
+                    ("uncertainty", r.uncertainty),
+                    ("negation", r.negation),
+                    ("hypothetical", r.hypothetical),
                 )
-                if not interjection:
-                    cues.append(Cue(kind, i, i + size))
-                i += size - 1
-                break
-        i += 1
+            )
+        ]
+        size, _, kind = max(sizes)
+        if not size:
+            i += 1
+            continue
+        interjection = (
+            kind == "negation"
+            and tokens[i] in ("no", "nope", "nah")
+            and size == 1
+            and i + 1 < len(tokens)
+            and tokens[i + 1] in _INTERJECTION_NEXT
+        )
+        if not interjection:
+            cues.append(Cue(kind, i, i + size))
+        i += size
     return cues
 
 

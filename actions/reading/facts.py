@@ -90,7 +90,7 @@ _SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
     (r"\b(er|pr|hr)\s*/\s*(er|pr)\b", r" \1 and \2 "),
     # "ER was not detected": a receptor found or not is a result.
     (
-        r"(\b(?:er|pr|hr|her2)\b[^.,;]{0,25}?)\b(?:detected|present|expressed|seen)\b",
+        r"(\b(?:er|pr|hr|her2)\b[^.,;]{0,25}?)\b(?:detected|present|expressed)\b",
         r"\1 positive ",
     ),
     # Menopause, as written and as heard.
@@ -279,8 +279,9 @@ _POST_BEFORE = {
     "reached", "had", "ended", "since", "thru", "passed",
 }  # fmt: skip
 _POST_AFTER = {"over", "finished", "done", "ended", "behind", "passed"}
+# "Before menopause I took tamoxifen" dates a treatment; it says nothing of today.
 _AMBIGUOUS_BEFORE = {"going", "started", "starting", "start", "entering", "in", "approaching",
-                     "beginning", "into", "during"}  # fmt: skip
+                     "beginning", "into", "during", "before"}  # fmt: skip
 _PERIOD_STOPPED = {"stopped", "ended", "finished", "over", "gone", "ceased", "quit"}
 _PERIOD_ANCHORS = {"my", "still", "have", "had", "get", "got", "getting", "having", "regular",
                    "monthly", "no", "more", "her", "any", "periods"}  # fmt: skip
@@ -301,8 +302,6 @@ def _menopause_mentions(tokens: Sequence[str]) -> list[Mention]:
         ):
             if before & _POST_BEFORE or after & _POST_AFTER:
                 value = "post"
-            elif "before" in before:
-                value = "pre"
             elif before & _AMBIGUOUS_BEFORE:
                 value = "ambiguous"
             else:
@@ -322,26 +321,16 @@ def _menopause_mentions(tokens: Sequence[str]) -> list[Mention]:
 
 @lru_cache(maxsize=1)
 def hormone_therapy_names() -> tuple[tuple[str, ...], ...]:
-    """Every name of a hormone therapy, as token tuples, read from the content catalog."""
+    """Every name of a hormone therapy, as token tuples, from the content catalog.
+
+    Names, brands and aliases (misspellings included) live once, in treatments.yml.
+    """
     content = catalog()
     names: set[str] = set()
     family = content.family("hormone_therapy")
     names.update([family.name, *family.aliases])
     for item in content.items_of("hormone_therapy"):
         names.update([item.name, *item.brands, *item.aliases])
-    names.update(
-        [
-            "hormone therapy", "hormone therapies", "hormone pills", "hormone pill",
-            "hormone treatment", "hormone treatments", "hormone medicine", "hormone medication",
-            "hormone drugs", "hormone drug", "hormone tablets", "hormone shots", "hormones",
-            "hormonal therapy", "hormonal treatment", "hormonal pills", "aromatase inhibitor",
-            "aromatase inhibitors", "ais", "oophorectomy", "ovaries removed", "ovaries out",
-            "ovarian ablation", "zoladex", "goserelin", "lupron", "leuprolide", "tamoxifin",
-            "tamoxofen", "tomoxifen", "letrazole", "letrozol", "anastrazole", "arimadex",
-            "arimidex", "femara", "aromasin", "faslodex", "fulvestrent", "exemestane",
-            "fareston", "nolvadex",
-        ]
-    )  # fmt: skip
     tokenised = {tuple(tokenize(normalise(n))) for n in names if n}
     # "hr" is a receptor, not a therapy: a catalog alias of "hormone" alone normalises to words
     # that name receptors in other messages, so only multi-word forms and drug names count.
@@ -591,7 +580,7 @@ def _read_therapy(r: _Reading) -> None:
             and not _negation_is_of_something_else(r, negation, m)
         ):
             said.append((m.start, "no"))
-        elif m.value == "taken" or r.asked == "prior_hormone":
+        elif m.value == "taken" or stopped or r.asked == "prior_hormone":
             said.append((m.start, "yes"))
     values = {v for _, v in said}
     if {"yes", "no"} <= values:
@@ -617,6 +606,19 @@ def _negation_is_of_something_else(r: _Reading, cue: Cue, m: Mention) -> bool:
     )
 
 
+_CLEAR_AFTER = {"clear", "clean", "fine", "free", "negative", "normal", "ok", "okay", "nothing"}
+
+
+def _found_clear(r: _Reading, m: Mention) -> bool:
+    """Whether a site is named with a clear result ("the brain was clear"): no spread there."""
+    for token in r.tokens[m.end : m.end + 4]:
+        if is_terminator(token):
+            return False
+        if token in _CLEAR_AFTER:
+            return True
+    return False
+
+
 def _read_spread(r: _Reading) -> None:
     spread_said = any(m.kind == "spread_word" for m in r.mentions)
     sites = [m for m in r.mentions if m.kind == "site"]
@@ -626,7 +628,7 @@ def _read_spread(r: _Reading) -> None:
         in_my = bool(re.search(r"\b(?:in|on|to) (?:my|her|the)\b", local))
         if not (spread_said or r.asked == "spread" or in_my):
             continue
-        if r.cue("uncertainty", m) or not r.stated(m) or r.negated(m):
+        if r.cue("uncertainty", m) or not r.stated(m) or r.negated(m) or _found_clear(r, m):
             continue
         for site in m.members:
             r.add("spread", site)
