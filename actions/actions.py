@@ -43,15 +43,11 @@ from actions.paging import (
 )
 from actions.profile_state import (
     PROFILE_SLOTS,
-    YES_NO_ANSWERS,
     ProfileUpdate,
-    answer_yes_no,
     describe,
     join_words,
-    mark_unknown,
     profile_slots,
     read_turn,
-    update_from_entities,
 )
 from actions.safety import classify_danger
 from stores.forget import FORGET_SLOT
@@ -618,23 +614,11 @@ class ActionHandleAnswer(Action):
 
         # Facts said along with the answer count first; a bare yes or no answers the question
         # waiting (actions/profile_state.read_turn).
-        if text.lstrip().startswith("/") or entities != entities_of(tracker):
-            update = update_from_entities(slots, entities)  # a button, or a numbered choice
-        else:
-            update = read_turn(slots, pending, intent, text, entities)
-        if update.empty and intent == "dont_know":
-            facts = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]
-            if facts:
-                update = mark_unknown(slots, facts)
-            elif pending in PROFILE_QUESTIONS:
-                update = answer_yes_no(slots, pending, intent)
-        elif update.empty and pending in YES_NO_ANSWERS and intent in ("affirm", "deny"):
-            update = answer_yes_no(slots, pending, intent)
-        elif pending == "spread" and update.empty and intent in ("affirm", "deny"):
-            if intent == "affirm":
-                dispatcher.utter_message(response="utter_ask_spread_where")
-                return []
-            update = answer_yes_no(slots, pending, "dont_know")
+        picked = entities != entities_of(tracker)  # a button chosen by its number
+        update = read_turn(slots, pending, intent, text, entities, from_button=picked)
+        if update.empty and pending == "spread" and intent == "affirm":
+            dispatcher.utter_message(response="utter_ask_spread_where")
+            return []
         if not update.empty:
             return continue_profile(dispatcher, slots, update, tracker)
 

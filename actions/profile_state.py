@@ -286,16 +286,19 @@ def read_turn(
     intent: str,
     text: str,
     entities: Iterable[Mapping[str, Any]] = (),
+    from_button: bool = False,
 ) -> ProfileUpdate:
     """What one message tells us about the profile, given the question waiting for an answer.
 
     Facts come from the words (actions/reading/facts.py), with negation and scope, and answer
     their own question whatever was asked. A yes, no or "I don't know" answers the waiting
     question only when the message states nothing else. A button payload ("/inform_profile{...}")
-    carries its facts as entities.
+    carries its facts as entities, and so does a button picked by its number
+    (``from_button``).
     """
     asked = pending if pending in YES_NO_ANSWERS or pending == "spread" else None
-    if (text or "").lstrip().startswith("/"):
+    entities = list(entities)
+    if from_button or (text or "").lstrip().startswith("/"):
         update = update_from_entities(current, entities)
     else:
         facts = read(text, asked=asked)
@@ -303,11 +306,13 @@ def read_turn(
         update = update_from_entities(current, as_entities(kept))
         if len(kept) < len(facts):
             return update  # a yes or no against its own answer: neither is taken, we ask
-    if not update.empty or asked is None:
+    if not update.empty:
         return update
-    facts = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]
-    if intent == "dont_know" and facts:
-        return mark_unknown(current, facts)
+    unknown = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]
+    if intent == "dont_know" and unknown:
+        return mark_unknown(current, unknown)  # "I don't know my HER2", as the model read it
+    if asked is None:
+        return update
     answer = intent if intent in ANSWER_INTENTS else None
     if answer is None and intent in ("inform_profile", "nlu_fallback", "out_of_scope"):
         answer = leading_yes_no(text)
