@@ -30,17 +30,21 @@ class Cue:
 class Rules:
     """The termsets of context_rules.yml, as tuples of token tuples."""
 
-    negation: tuple[tuple[str, ...], ...]
-    pseudo: tuple[tuple[str, ...], ...]
-    uncertainty: tuple[tuple[str, ...], ...]
-    hypothetical: tuple[tuple[str, ...], ...]
+    # Each termset maps a first word to its phrases, longest first.
+    negation: dict[str, tuple[tuple[str, ...], ...]]
+    pseudo: dict[str, tuple[tuple[str, ...], ...]]
+    uncertainty: dict[str, tuple[tuple[str, ...], ...]]
+    hypothetical: dict[str, tuple[tuple[str, ...], ...]]
     terminators: frozenset[str]
     scope: int
 
 
-def _phrases(raw: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+def _phrases(raw: Sequence[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
     # Longest first, so "don't know" is found before "don't".
-    return tuple(sorted((tuple(str(p).split()) for p in raw), key=len, reverse=True))
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted((tuple(str(p).split()) for p in raw), key=len, reverse=True):
+        index.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(phrases) for first, phrases in index.items()}
 
 
 @lru_cache(maxsize=1)
@@ -57,8 +61,10 @@ def rules() -> Rules:
     )
 
 
-def _match_at(tokens: Sequence[str], i: int, phrases: tuple[tuple[str, ...], ...]) -> int:
-    for phrase in phrases:
+def _match_at(
+    tokens: Sequence[str], i: int, phrases: dict[str, tuple[tuple[str, ...], ...]]
+) -> int:
+    for phrase in phrases.get(tokens[i], ()):
         if tuple(tokens[i : i + len(phrase)]) == phrase:
             return len(phrase)
     return 0

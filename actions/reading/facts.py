@@ -353,13 +353,22 @@ _TAKEN_AFTER = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def _names_by_first_word() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The therapy names grouped by their first word, longest first, for a quick scan."""
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for name in hormone_therapy_names():
+        grouped.setdefault(name[0], []).append(name)
+    return {first: tuple(names) for first, names in grouped.items()}
+
+
 def _therapy_mentions(tokens: Sequence[str]) -> list[Mention]:
     found: list[Mention] = []
-    names = hormone_therapy_names()
+    by_first = _names_by_first_word()
     i = 0
     while i < len(tokens):
         size = 0
-        for name in names:
+        for name in by_first.get(tokens[i], ()):
             if tuple(tokens[i : i + len(name)]) == name:
                 size = len(name)
                 break
