@@ -248,6 +248,8 @@ def continue_profile(
     """Say what was understood, then ask the next needed question or show the options."""
     events = set_slots(update.values)
     merged = {**slots, **update.values}
+    if update.unclear:
+        dispatcher.utter_message(response="utter_profile_unclear", facts=update.unclear_names())
     for fact in update.changed:
         if merged.get(fact) in ("unknown", ["unknown"]):
             explain_unknown(dispatcher, fact)
@@ -576,7 +578,7 @@ class ActionUpdateProfile(Action):
         update = read_turn(
             slots, slots.get("pending"), intent, latest_text(tracker), entities_of(tracker)
         )
-        if update.empty and intent == "inform_profile":
+        if update.empty and not update.unclear and intent == "inform_profile":
             dispatcher.utter_message(response="utter_profile_nothing_new")
         return continue_profile(dispatcher, slots, update, tracker)
 
@@ -619,7 +621,7 @@ class ActionHandleAnswer(Action):
         if update.empty and pending == "spread" and intent == "affirm":
             dispatcher.utter_message(response="utter_ask_spread_where")
             return []
-        if not update.empty:
+        if not update.empty or update.unclear:
             return continue_profile(dispatcher, slots, update, tracker)
 
         if pending == "confirm_email":
@@ -1038,7 +1040,7 @@ def profile_answer(slots: Dict[str, Any], tracker: Tracker, text: str) -> Profil
     """
     pending = slots.get("pending")
     update = read_turn(slots, pending, "nlu_fallback", text, entities_of(tracker))
-    return None if update.empty else update
+    return None if update.empty and not update.unclear else update
 
 
 class ActionDefaultFallback(Action):

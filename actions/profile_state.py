@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from actions.content.wording import wording
-from actions.reading.facts import Fact, as_entities, read
+from actions.reading.facts import Fact, as_entities, read_message
 
 PROFILE_SLOTS = ("er", "pr", "hr", "her2", "menopause", "prior_hormone", "spread")
 STATUS_ENTITIES = {"er_status": "er", "pr_status": "pr", "hr_status": "hr", "her2_status": "her2"}
@@ -49,6 +49,8 @@ class ProfileUpdate:
     values: dict[str, Any] = field(default_factory=dict)
     changed: list[str] = field(default_factory=list)
     corrected: list[str] = field(default_factory=list)
+    # Facts the message said two ways ("yes, HER2 negative"): not recorded, and said so.
+    unclear: list[str] = field(default_factory=list)
 
     def set(self, current: Mapping[str, Any], slot: str, value: Any) -> None:
         """Record ``slot = value`` if it differs from what is already known."""
@@ -68,6 +70,11 @@ class ProfileUpdate:
             self.changed.append(slot)
         if before not in (None, [], "unknown", ["unknown"]) and slot not in self.corrected:
             self.corrected.append(slot)
+
+    def unclear_names(self) -> str:
+        """The unclear facts named for reading ("HER2", "ER and PR")."""
+        names = wording()["fact_names"]
+        return join_words(list(dict.fromkeys(names.get(s, s) for s in self.unclear)))
 
     @property
     def empty(self) -> bool:
@@ -301,11 +308,16 @@ def read_turn(
     if from_button or (text or "").lstrip().startswith("/"):
         update = update_from_entities(current, entities)
     else:
-        facts = read(text, asked=asked)
-        kept = without_contradicted(facts, asked, text)
+        reading = read_message(text, asked=asked)
+        kept = without_contradicted(reading.facts, asked, text)
         update = update_from_entities(current, as_entities(kept))
-        if len(kept) < len(facts):
-            return update  # a yes or no against its own answer: neither is taken, we ask
+        update.unclear = list(reading.unclear)
+        if len(kept) < len(reading.facts):
+            # A yes or no against its own answer: neither is taken, and we ask again.
+            update.unclear += [f.slot for f in reading.facts if f not in kept]
+            return update
+        if update.unclear and update.empty:
+            return update
     if not update.empty:
         return update
     unknown = [str(e.get("value")) for e in entities if e.get("entity") == "fact"]

@@ -686,3 +686,18 @@ async def test_email_refused_by_the_mail_server_is_said_plainly(monkeypatch):
     finally:
         controller.stop()
     assert responses(messages) == ["utter_email_refused"]
+
+
+async def test_a_yes_against_its_own_answer_is_not_saved_and_the_question_comes_back():
+    t = tracker("yes, HER2 negative", "affirm", pending="her2", hr="positive")
+    messages, slots = await run(a.ActionHandleAnswer, t)
+    assert responses(messages) == ["utter_profile_unclear", "utter_ask_her2"]
+    assert messages[0]["facts"] == "HER2"
+    assert "her2" not in slots
+
+
+async def test_a_negated_fact_is_read_back_as_what_was_said():
+    t = tracker("I'm not HER2 positive", "inform_profile", [ent("her2_status", "positive")])
+    messages, slots = await run(a.ActionUpdateProfile, t)
+    assert slots["her2"] == "negative"
+    assert "HER2-negative" in messages[0]["facts"]

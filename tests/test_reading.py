@@ -215,3 +215,11 @@ def test_a_plain_yes_or_no_that_contradicts_the_answer_records_nothing():
     assert read_turn({}, "her2", "deny", "no, it's HER2 negative").values == {"her2": "negative"}
     assert read_turn({}, "hr", "affirm", "yes ER negative and PR negative").values == {}
     assert read_turn({}, "hr", "deny", "no, it's ER positive").values == {}
+
+
+def test_a_fact_said_two_ways_is_named_so_the_assistant_can_say_so():
+    update = read_turn({}, "her2", "inform_profile", "yes, HER2 negative")
+    assert update.empty and update.unclear == ["her2"]
+    assert update.unclear_names() == "HER2"
+    update = read_turn({}, None, "inform_profile", "ER positive, I mean ER negative")
+    assert update.empty and update.unclear_names() == "ER"

@@ -673,14 +673,15 @@ def _read_bare_answer(r: _Reading) -> None:
             r.add(r.asked, values[0])
 
 
-def _settle(facts: Iterable[Fact]) -> list[Fact]:
-    """One value per fact; a fact said two ways in one message is not recorded (we ask)."""
+def _settle(facts: Iterable[Fact]) -> tuple[list[Fact], list[str]]:
+    """One value per fact, and the facts said two ways in one message (not recorded: we ask)."""
     by_slot: dict[str, list[str]] = {}
     for fact in facts:
         values = by_slot.setdefault(fact.slot, [])
         if fact.value not in values:
             values.append(fact.value)
     settled: list[Fact] = []
+    unclear: list[str] = []
     for slot, values in by_slot.items():
         if slot == "spread":
             sites = [v for v in values if v != "unknown"]
@@ -689,30 +690,44 @@ def _settle(facts: Iterable[Fact]) -> list[Fact]:
         known = [v for v in values if v != "unknown"]
         if slot == "prior_hormone" and "yes" in known:
             known = ["yes"]  # "never took tamoxifen, but I did letrozole": some therapy before
-        if len(known) == 1 and "unknown" in values:
-            continue  # "not sure ... my periods stopped": doubted and stated, so we ask
-        if len(known) == 1:
+        if len(known) == 1 and "unknown" not in values:
             settled.append(Fact(slot, known[0]))
         elif not known:
             settled.append(Fact(slot, "unknown"))
-    return settled
+        else:
+            unclear.append(slot)  # "not sure ... my periods stopped", or two results
+    return settled, unclear
 
 
-def read(text: str, asked: str | None = None) -> list[Fact]:
+@dataclass(frozen=True)
+class Reading:
+    """What a message states (``facts``), and what it said two ways (``unclear`` slots)."""
+
+    facts: list[Fact]
+    unclear: list[str]
+
+
+def read_message(text: str, asked: str | None = None) -> Reading:
     """The profile facts a message states, given the question waiting for an answer.
 
     Negated facts are read as their opposite ("not HER2 positive" -> her2 negative), doubted
-    ones as unknown, and facts inside a question or a hypothesis are not read at all.
+    ones as unknown, and facts inside a question or a hypothesis are not read at all. A fact
+    said two ways is not read, and is named in ``unclear`` so the assistant can say so.
     """
     if not text or text.lstrip().startswith("/"):
-        return []
+        return Reading([], [])
     r = _Reading(text, asked)
     _read_receptors(r)
     _read_menopause(r)
     _read_therapy(r)
     _read_spread(r)
     _read_bare_answer(r)
-    return _settle(r.facts)
+    return Reading(*_settle(r.facts))
+
+
+def read(text: str, asked: str | None = None) -> list[Fact]:
+    """The facts of ``read_message``."""
+    return read_message(text, asked).facts
 
 
 ENTITY_NAMES = {"er": "er_status", "pr": "pr_status", "hr": "hr_status", "her2": "her2_status"}
