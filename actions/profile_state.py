@@ -98,6 +98,7 @@ def update_from_entities(
     Several facts in one message are all taken; a new status for a fact already known is a
     correction. Spread sites add up within a message and replace an "unknown" answer.
     """
+    entities = list(entities)
     update = ProfileUpdate()
     new_sites: list[str] = []
     # ER and PR named in this message (directly or as "triple negative"): they outrank an
@@ -132,8 +133,15 @@ def update_from_entities(
             new_sites.append(value)
         elif name == "spread_site" and value == "unknown" and not current.get("spread"):
             update.set(current, "spread", ["unknown"])
+    only = any(
+        isinstance(e, Mapping) and e.get("entity") == "spread_site" and e.get("value") == "only"
+        for e in entities
+    )
     if new_sites:
-        known = [s for s in _spread_list(current.get("spread")) if s in SPREAD_SITES]
+        # "Only in my bones" says the whole list; otherwise new sites add to those known.
+        known = (
+            [] if only else [s for s in _spread_list(current.get("spread")) if s in SPREAD_SITES]
+        )
         merged = known + [s for s in new_sites if s not in known]
         update.set(current, "spread", merged)
     _reconcile_receptors(current, update, named)

@@ -223,3 +223,52 @@ def test_a_fact_said_two_ways_is_named_so_the_assistant_can_say_so():
     assert update.unclear_names() == "HER2"
     update = read_turn({}, None, "inform_profile", "ER positive, I mean ER negative")
     assert update.empty and update.unclear_names() == "ER"
+
+
+def test_only_a_site_replaces_where_it_has_spread():
+    current = {"spread": ["bones", "liver"]}
+    text = "sorry, it's actually only in my bones, the liver spot was benign"
+    assert read_turn(current, None, "inform_profile", text).values == {"spread": ["bones"]}
+    assert read_turn(current, None, "inform_profile", "it spread to my lungs too").values == {
+        "spread": ["bones", "liver", "lungs"]
+    }
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("went through it ages ago", "post"), ("a long time ago", "post"), ("yes years ago", "post")],
+)
+def test_a_menopause_answer_without_the_word(text, value):
+    assert facts(text, asked="menopause") == {("menopause", value)}
+    assert facts(text) == set()
+
+
+@pytest.mark.parametrize(
+    "text, asked, expected",
+    [
+        ("I wouldn't say it isn't HER2 positive", None, {("her2", "positive")}),
+        ("it's not that I haven't had hormone therapy", None, {("prior_hormone", "yes")}),
+        ("I don't understand what HER2 means", None, set()),
+        ("I don't really know my hormone receptor status", None, {("hr", "unknown")}),
+        ("my periods haven't stopped", None, {("menopause", "pre")}),
+        ("I don't get periods anymore", None, {("menopause", "post")}),
+        ("nobody ever put me on tamoxifen or an AI", None, {("prior_hormone", "no")}),
+        ("I wasn't on Faslodex, I was on Femara", None, {("prior_hormone", "yes")}),
+        ("couldn't tolerate exemestane, quit after two months", None, {("prior_hormone", "yes")}),
+        ("the oncologist brought up Arimidex last week", None, set()),
+        ("I start letrozole next week", "prior_hormone", set()),
+        ("it used to be HER2 negative", None, set()),
+        (
+            "not positive for HER2 and not positive for PR",
+            None,
+            {("her2", "negative"), ("pr", "negative")},
+        ),
+        ("bones, and, no not the liver, I meant the lungs", "spread", {("spread", "bones"),
+                                                                       ("spread", "lungs")}),
+        ("the liver spots turned out not to be cancer but the lung ones are", None,
+         {("spread", "lungs")}),
+        ("positive for HER2 but not for hormones", None, {("her2", "positive")}),
+    ],
+)  # fmt: skip
+def test_double_negatives_lists_and_plans(text, asked, expected):
+    assert facts(text, asked) == expected

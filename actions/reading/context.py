@@ -83,10 +83,13 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
     """All cues in ``tokens``, left to right; pseudo cues hide the cues they contain."""
     r = rules()
     cues: list[Cue] = []
+    cancel_until = -1  # "not that I haven't had it": the negation right after cancels out
     i = 0
     while i < len(tokens):
         skip = _match_at(tokens, i, r.pseudo)
         if skip:
+            if tuple(tokens[i : i + skip]) == ("not", "that"):
+                cancel_until = i + skip + 4
             i += skip
             continue
         # The longest cue wins ("don't think" is a belief, not the negation "don't"); on a tie,
@@ -112,7 +115,9 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
             and i + 1 < len(tokens)
             and tokens[i + 1] in _INTERJECTION_NEXT
         )
-        if not interjection:
+        if kind == "negation" and i <= cancel_until:
+            cancel_until = -1
+        elif not interjection:
             cues.append(Cue(kind, i, i + size))
         i += size
     return cues

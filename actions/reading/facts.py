@@ -44,6 +44,13 @@ _SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
     # Words joined by hyphens are read apart ("HER2-negative" -> "her2 negative").
     (r"(?<=[a-z0-9])-(?=[a-z])", " "),
     (r"\bi m\b", "i'm"),
+    # "don't really know" is "don't know": an adverb must not split a cue.
+    (
+        r"\b(don't|dont|do not|didn't|not|never|isn't|wasn't|haven't|hasn't|doesn't)\s+"
+        r"(?:really|actually|honestly|exactly|quite|even|totally|fully|truly|100%)\b",
+        r"\1",
+    ),
+    (r"\b(for|to)\s+(?:the\s+)?hormones\b", r"\1 hormone receptor"),
     # Spelled-out and misheard receptor names.
     (r"\bher\s*-?\s*(?:2|two)(?:\s*[/-]?\s*neu)?\b", " her2 "),
     (r"\bher2\s*/?\s*neu\b", " her2 "),
@@ -217,6 +224,8 @@ _CONNECTORS = {"and", "or", "nor", "/", ",", "&", "both", "either", "neither", "
 _VALUES = {"positive", "negative"}
 _PRESENCE = {"has", "have", "had", "with", "expresses", "express", "shows", "showed", "any"}
 _RECEPTOR_TOKENS = {"er", "pr", "hr", "her2"}
+_ABSENCE_CUES = {"no", "neither", "nor", "without", "lacks", "lacking", "lack", "absence",
+                 "free", "non", "none"}  # fmt: skip
 
 
 def _receptor_mentions(tokens: Sequence[str]) -> list[Mention]:
@@ -245,8 +254,16 @@ def _receptor_mentions(tokens: Sequence[str]) -> list[Mention]:
                 continue
             break
         value, value_at = None, None
+        if i >= 2 and tokens[i - 1] in ("for", "to", "in", "on"):
+            # "positive for ER and PR": the result stands before ("... and not positive for
+            # PR" after it belongs to PR).
+            back = i - 2
+            while back >= 0 and tokens[back] in ("both", "the", "strongly", "weakly"):
+                back -= 1
+            if back >= 0 and tokens[back] in _VALUES:
+                value, value_at = tokens[back], back
         k = j
-        while k < n and k - j < 6:
+        while value is None and k < n and k - j < 6:
             t = tokens[k]
             if t in _VALUES:
                 value, value_at = t, k
@@ -259,13 +276,6 @@ def _receptor_mentions(tokens: Sequence[str]) -> list[Mention]:
             ):
                 break
             k += 1
-        if value is None and i >= 2 and tokens[i - 1] in ("for", "to", "in", "on"):
-            # "positive for ER and PR"
-            back = i - 2
-            while back >= 0 and tokens[back] in ("both", "the", "strongly", "weakly"):
-                back -= 1
-            if back >= 0 and tokens[back] in _VALUES:
-                value, value_at = tokens[back], back
         if value is None and j < n and tokens[j] == "equivocal":
             members = []  # "HER2 1+" or "HER2-low": the page does not say which list it means
         if members:
@@ -311,8 +321,15 @@ def _menopause_mentions(tokens: Sequence[str]) -> list[Mention]:
                 continue
             if i + 1 < len(tokens) and tokens[i + 1] == "of":
                 continue
-            stopped = (before | after) & _PERIOD_STOPPED or "anymore" in after
-            value = "post" if stopped else "pre"
+            # "my periods stopped" is past menopause; "I don't get periods anymore" is a
+            # negated "have periods", and a negation before "stopped" flips it.
+            stop_at = next(
+                (i + 1 + k for k, t in enumerate(tokens[i + 1 : i + 4]) if t in _PERIOD_STOPPED),
+                None,
+            )
+            value = "post" if stop_at is not None or before & _PERIOD_STOPPED else "pre"
+            found.append(Mention("menopause", i, i + 1, (), value, stop_at or i))
+            continue
         else:
             continue
         found.append(Mention("menopause", i, i + 1, (), value, i))
@@ -343,13 +360,13 @@ _TAKEN_BEFORE = {
     "finished", "completed", "stopped", "quit", "started", "prescribed", "received", "got",
     "failed", "given", "gave", "went", "put", "years", "months", "year", "course", "after",
     "get", "getting", "gets", "been", "uses", "doing", "use", "treated", "prior", "previous",
-    "prev", "previously", "back",
+    "prev", "previously", "back", "tolerate", "tolerated",
 }  # fmt: skip
 _ON_SUBJECT = {"was", "been", "am", "i'm", "im", "is", "she's", "still", "currently", "were",
                "now", "started", "went", "put", "me", "her", "them", "being", "stayed"}  # fmt: skip
 _TAKEN_AFTER = {
     "stopped", "didn't", "quit", "failed", "worked", "until", "ago", "before", "anymore",
-    "years", "months", "year", "since", "last", "already", "previously", "earlier", "yrs",
+    "years", "months", "year", "since", "already", "previously", "earlier", "yrs",
 }  # fmt: skip
 
 
@@ -375,14 +392,19 @@ def _therapy_mentions(tokens: Sequence[str]) -> list[Mention]:
         if not size:
             i += 1
             continue
+        # Evidence of taking it comes from its own clause: in "never been on tamoxifen,
+        # arimidex" the "been on" belongs to tamoxifen, under the same "never".
         before = tokens[max(0, i - 6) : i]
+        cut = max((k + 1 for k, t in enumerate(before) if is_terminator(t)), default=0)
+        before = before[cut:]
         after = tokens[i + size : i + size + 4]
+        after = after[: next((k for k, t in enumerate(after) if is_terminator(t)), len(after))]
         taken = bool(set(before) & _TAKEN_BEFORE) or bool(set(after) & _TAKEN_AFTER)
         if "on" in before:
             at = len(before) - 1 - before[::-1].index("on")
             taken = taken or (at > 0 and before[at - 1] in _ON_SUBJECT)
-        if re.search(r"\b(?:19|20)\d\d\b", " ".join(after)):
-            taken = True
+        if re.search(r"\b(?:19|20)\d\d\b|\b(?:was|been|am|i'm|is|were) on\b", " ".join(after)):
+            taken = True  # "letrozole in 2019", "it was letrozole I was on"
         found.append(Mention("therapy", i, i + size, (), "taken" if taken else "named", i))
         i += size
     return found
@@ -503,13 +525,38 @@ class _Reading:
         seg = _segment_of(self.segs, mention.start)
         if self.cue("hypothetical", mention, reach=10):
             return False
+        after = " ".join(self.tokens[mention.end : mention.end + 4])
+        if re.search(r"\b(?:next (?:week|month|year|time)|tomorrow|soon)\b", after):
+            return False
         if seg.question and not _anchored(self.tokens, seg, mention.start):
             return False
         return True
 
     def negated(self, mention: Mention) -> bool:
+        """Whether a negation governs the mention; two in a row cancel ("wouldn't say it isn't")."""
+        return self.negation(mention) is not None
+
+    def negation(self, mention: Mention) -> Cue | None:
+        """The negation cue governing the mention, if one does and is not itself negated."""
         end = (mention.value_at + 1) if mention.value_at is not None else mention.end
-        return self.cue("negation", mention, end=end) is not None
+        cue = self.cue("negation", mention, end=end)
+        if cue is None:
+            return None
+        starts = {m.start for m in self.mentions if m is not mention}
+        for other in self.cues:
+            if other.kind != "negation" or other.end > cue.start or cue.start - other.end > 4:
+                continue
+            between = self.tokens[other.end : cue.start]
+            if (
+                not between
+                or any(is_terminator(t) for t in between)
+                or any(other.start < p < cue.start for p in starts)
+            ):
+                continue
+            if self.tokens[other.start] == "neither" or self.tokens[cue.start] == "nor":
+                continue  # "neither ER nor PR" is one negation
+            return None
+        return cue
 
     def add(self, slot: str, value: str) -> None:
         self.facts.append(Fact(slot, value))
@@ -534,9 +581,15 @@ def _read_receptors(r: _Reading) -> None:
             continue
         if value is None:
             # "neither ER nor PR", "it doesn't have HER2": a receptor named without a result is
-            # a statement about its presence only next to a negation or a "has".
+            # a statement about its presence only after "has" or a negation of having it ("I
+            # don't understand HER2" says nothing about it).
             before = set(r.tokens[max(0, m.start - 2) : m.start])
-            if negated or before & _PRESENCE:
+            cue = r.negation(m)
+            presence_negated = cue is not None and (
+                r.tokens[cue.start] in _ABSENCE_CUES
+                or bool(set(r.tokens[cue.end : m.start]) & _PRESENCE)
+            )
+            if presence_negated or (not negated and before & _PRESENCE):
                 value = "positive"
             else:
                 continue
@@ -570,13 +623,22 @@ def _read_menopause(r: _Reading) -> None:
 _CONTRAST = {"but", "however", "though", "although", "except", "instead"}
 
 
+_THERAPY_LIST_JOINERS = {"or", "and", "nor", ",", "/", "an", "a", "any", "the", "other", "either"}
+
+
 def _read_therapy(r: _Reading) -> None:
     said: list[tuple[int, str]] = []
+    previous: tuple[Mention, Cue | None] | None = None
     for m in (m for m in r.mentions if m.kind == "therapy"):
         if r.uncertain(m):
             said.append((m.start, "unknown"))
             continue
         negation = governing_cue(r.tokens, r.cues, "negation", m.start, m.end, (), None)
+        if negation is None and previous is not None and previous[1] is not None:
+            # "nobody ever put me on tamoxifen or an AI": one negation over the whole list.
+            if set(r.tokens[previous[0].end : m.start]) <= _THERAPY_LIST_JOINERS:
+                negation = previous[1]
+        previous = (m, negation)
         if not r.stated(m):
             continue
         after = r.tokens[m.end : m.end + 3]
@@ -593,16 +655,9 @@ def _read_therapy(r: _Reading) -> None:
             said.append((m.start, "yes"))
     values = {v for _, v in said}
     if {"yes", "no"} <= values:
-        # "never took tamoxifen, but I did letrozole" is yes; "never been on tamoxifen, arimidex"
-        # is one list under one "never": a yes counts only after a contrast word.
-        first_no = min(p for p, v in said if v == "no")
-        contrast = any(
-            r.tokens[k] in _CONTRAST
-            for p, v in said
-            if v == "yes" and p > first_no
-            for k in range(first_no, p)
-        )
-        said = [(p, v) for p, v in said if v == ("yes" if contrast else "no")]
+        # "never took tamoxifen, but I did letrozole", "I wasn't on Faslodex, I was on Femara":
+        # a drug taken, in its own clause, is hormone therapy before, whatever else was not.
+        said = [(p, v) for p, v in said if v == "yes"]
     for _, value in said:
         r.add("prior_hormone", value)
 
@@ -615,7 +670,8 @@ def _negation_is_of_something_else(r: _Reading, cue: Cue, m: Mention) -> bool:
     )
 
 
-_CLEAR_AFTER = {"clear", "clean", "fine", "free", "negative", "normal", "ok", "okay", "nothing"}
+_CLEAR_AFTER = {"clear", "clean", "fine", "free", "negative", "normal", "ok", "okay", "nothing",
+                "benign"}  # fmt: skip
 
 
 def _found_clear(r: _Reading, m: Mention) -> bool:
@@ -628,6 +684,21 @@ def _found_clear(r: _Reading, m: Mention) -> bool:
     return False
 
 
+_SITE_POST_FILLERS = {"is", "was", "are", "were", "spot", "spots", "lesion", "lesions", "turned",
+                      "out", "has", "have", "been", "it", "they", "ones", "one", "seems",
+                      "looks", "came", "back"}  # fmt: skip
+
+
+def _negated_after(r: _Reading, m: Mention) -> bool:
+    """Whether the site is denied right after it ("the liver spots turned out not to be")."""
+    for k in range(m.end, min(m.end + 5, len(r.tokens))):
+        if any(c.kind == "negation" and c.start == k for c in r.cues):
+            return True
+        if r.tokens[k] not in _SITE_POST_FILLERS:
+            return False
+    return False
+
+
 def _read_spread(r: _Reading) -> None:
     spread_said = any(m.kind == "spread_word" for m in r.mentions)
     sites = [m for m in r.mentions if m.kind == "site"]
@@ -637,15 +708,46 @@ def _read_spread(r: _Reading) -> None:
         in_my = bool(re.search(r"\b(?:in|on|to) (?:my|her|the)\b", local))
         if not (spread_said or r.asked == "spread" or in_my):
             continue
-        if r.cue("uncertainty", m) or not r.stated(m) or r.negated(m) or _found_clear(r, m):
+        if r.cue("uncertainty", m) or not r.stated(m) or r.negated(m) or _negated_after(r, m):
             continue
-        for site in m.members:
+        members = list(m.members)
+        if _found_clear(r, m):
+            # "the brain and lungs were clear": none of them; "in my bones, the liver spot was
+            # benign": only what follows the last comma.
+            commas = [k for k in range(m.start, m.end) if r.tokens[k] == ","]
+            end = commas[-1] if commas else m.start
+            kept = {_SITE_WORDS[t] for t in r.tokens[m.start : end] if t in _SITE_WORDS}
+            members = [site for site in members if site in kept]
+        for site in members:
             r.add("spread", site)
+        if {"only", "just"} & set(r.tokens[max(seg.start, m.start - 4) : m.start]):
+            r.add("spread_only", "yes")  # "it's actually only in my bones": the whole list
     if not any(f.slot == "spread" for f in r.facts):
         for m in (m for m in r.mentions if m.kind == "spread_word"):
             if r.cue("uncertainty", m, reach=8) and not sites:
                 r.add("spread", "unknown")
                 break
+
+
+_MENOPAUSE_PAST = {"ago", "already", "years", "long", "ages", "decades"}
+
+
+def _read_menopause_answer(r: _Reading) -> None:
+    """Read "went through it ages ago" as the answer to "Have you been through menopause?"."""
+    if r.asked != "menopause" or any(m.kind == "menopause" for m in r.mentions):
+        return
+    tokens = r.tokens
+    for i, tok in enumerate(tokens):
+        through = tok in ("through", "thru") and i > 0 and tokens[i - 1] in _POST_BEFORE | {
+            "went", "gone", "been", "go", "going"
+        }  # fmt: skip
+        past = tok in _MENOPAUSE_PAST and not any(m.kind == "therapy" for m in r.mentions)
+        if not (through or past) or (through and tokens[i - 1] == "going"):
+            continue
+        m = Mention("menopause", i, i + 1, (), "post", i)
+        if r.stated(m) and not r.uncertain(m):
+            r.add("menopause", "pre" if r.negated(m) else "post")
+        return
 
 
 def _read_bare_answer(r: _Reading) -> None:
@@ -722,6 +824,7 @@ def read_message(text: str, asked: str | None = None) -> Reading:
     _read_therapy(r)
     _read_spread(r)
     _read_bare_answer(r)
+    _read_menopause_answer(r)
     return Reading(*_settle(r.facts))
 
 
@@ -741,6 +844,8 @@ def as_entities(facts: Iterable[Fact]) -> list[dict[str, str]]:
             entities.append({"entity": ENTITY_NAMES[fact.slot], "value": fact.value})
         elif fact.slot == "spread":
             entities.append({"entity": "spread_site", "value": fact.value})
+        elif fact.slot == "spread_only":
+            entities.append({"entity": "spread_site", "value": "only"})
         else:
             entities.append({"entity": fact.slot, "value": fact.value})
     return entities
