@@ -272,3 +272,9 @@ def test_a_menopause_answer_without_the_word(text, value):
 )  # fmt: skip
 def test_double_negatives_lists_and_plans(text, asked, expected):
     assert facts(text, asked) == expected
+
+
+def test_a_negation_of_something_else_about_a_drug_is_not_a_no():
+    text = "I'm not asking about tamoxifen, I want to know the side effects of fulvestrant"
+    assert facts(text) == set()
+    assert facts("I'm not on tamoxifen") == {("prior_hormone", "no")}

@@ -28,7 +28,7 @@ pytestmark = [
 DIALOGUES = Path(__file__).parent / "understanding" / "dialogues.yml"
 PROFILE = ("er", "pr", "hr", "her2", "menopause", "prior_hormone", "spread")
 # Turns whose whole profile is right, as measured when this landed; raise it as it rises.
-MIN_TURNS_RIGHT = 0.0
+MIN_TURNS_RIGHT = 0.92
 
 
 def profile_of(store: Path, sender: str) -> dict[str, Any]:

@@ -623,6 +623,7 @@ def _read_menopause(r: _Reading) -> None:
 _CONTRAST = {"but", "however", "though", "although", "except", "instead"}
 
 
+_REFUSALS = {"never", "refused", "declined", "skipped", "turned", "nobody"}
 _THERAPY_LIST_JOINERS = {"or", "and", "nor", ",", "/", "an", "a", "any", "the", "other", "either"}
 
 
@@ -645,9 +646,18 @@ def _read_therapy(r: _Reading) -> None:
         stopped = "anymore" in after or (
             negation is not None and "longer" in r.tokens[negation.start : negation.end]
         )
+        # A negation is about taking it only with a verb of taking, an absence ("no hormone
+        # therapy", "never tamoxifen") or when the hormone question was asked: "I'm not asking
+        # about tamoxifen" says nothing.
+        about_taking = negation is not None and (
+            r.tokens[negation.start] in _ABSENCE_CUES | _REFUSALS
+            or bool(set(r.tokens[negation.end : m.start]) & (_TAKEN_BEFORE | {"on"}))
+            or r.asked == "prior_hormone"
+        )
         if (
-            negation is not None
+            about_taking
             and not stopped
+            and negation is not None
             and not _negation_is_of_something_else(r, negation, m)
         ):
             said.append((m.start, "no"))
